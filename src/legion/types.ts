@@ -1,0 +1,124 @@
+/**
+ * The contract between the pure election core and whatever drives it (the daemon shell or the
+ * simulator). The core is a pair of functions, `init` and `step`; it never reads a clock, a
+ * random source or a socket: `Ctx` brings time and randomness in, `Effect`s carry work out.
+ */
+import type { Announce } from '../protocol/types.js';
+
+export type HookEvent = 'setup' | 'join' | 'lord' | 'unlord' | 'node-joined' | 'node-left' | 'death';
+
+export interface LegionParams {
+  legion: string;
+  /** this process's identity, injected (new at each process start, kept across reloads) */
+  uuid: string;
+  name: string;
+  valor: bigint;
+  /** live members (self and arbiters included) that must vote for a node before it is lord */
+  quorum: number;
+  intervalMs: number;
+  toleranceMs: number;
+  /** fraction of the interval by which announces are spread (0..0.5) */
+  jitter: number;
+  preempt: boolean;
+  preemptDelayMs: number;
+  lordDelayMs: number;
+  scroll: Uint8Array;
+  /** highest epoch known from a previous run (state directory), 0n when none */
+  initialEpoch: bigint;
+}
+
+export interface Ctx {
+  /** monotonic milliseconds */
+  now: number;
+  /** uniform in [0, 1) */
+  rand: () => number;
+}
+
+export type Command =
+  | { type: 'set-valor'; valor: bigint }
+  | { type: 'set-scroll'; scroll: Uint8Array }
+  | { type: 'stepdown'; forMs: number }
+  | { type: 'stepdown-cancel' }
+  /** begin a clean departure (shutdown or `legionctl leave`) */
+  | { type: 'shutdown' }
+  /** a lord hook failed and the config says to step down for `stepdownMs` */
+  | { type: 'hook-failed'; event: HookEvent; stepdownMs: number }
+  | { type: 'reconfigure'; params: Partial<Omit<LegionParams, 'uuid' | 'legion'>> };
+
+export type Input<P = Announce> =
+  | { type: 'start' }
+  | { type: 'tick' }
+  | { type: 'packet'; packet: P }
+  | { type: 'command'; command: Command }
+  /** answer to an `await-hooks` effect: every hook queued before it has finished (or timed out) */
+  | { type: 'hooks-drained' };
+
+export interface MemberInfo {
+  uuid: string;
+  name: string;
+  valor: bigint;
+  lord: boolean;
+  arbiter: boolean;
+  draining: boolean;
+  self: boolean;
+  scroll: Uint8Array;
+  /** monotonic ms when last heard (directly or by attestation); for self, `now` */
+  lastSeenMs: number;
+  /** whom this member votes for */
+  vote: string | null;
+  epoch: bigint;
+}
+
+export interface LegionEvent {
+  type: HookEvent;
+  epoch: bigint;
+  self: MemberInfo;
+  lord: MemberInfo | null;
+  /** the member concerned, for node-joined and node-left */
+  member?: MemberInfo;
+  /** why, for node-left ('timeout' | 'death') and unlord ('lease' | 'preempted' | 'stepdown' | 'shutdown' | …) */
+  reason?: string;
+  members: MemberInfo[];
+  atMs: number;
+}
+
+export type Effect<P = Announce> =
+  /** encode and send to every destination; `repeat` > 1 for death announces, spaced by the shell */
+  | { type: 'send'; packet: P; repeat?: number }
+  | { type: 'event'; event: LegionEvent }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
+  /** the core holds its announces steady until the shell answers with `hooks-drained` */
+  | { type: 'await-hooks' }
+  /** the departure is complete: death announce sent and death event emitted */
+  | { type: 'stopped' };
+
+export interface StepResult<S, P = Announce> {
+  state: S;
+  effects: Effect<P>[];
+  /** monotonic ms at which the shell must call `step` with a tick at the latest */
+  wakeAt: number;
+}
+
+/** What `legionctl status` and `members` show; computed from state without changing it. */
+export interface LegionView {
+  legion: string;
+  self: MemberInfo;
+  lord: MemberInfo | null;
+  epoch: bigint;
+  quorum: number;
+  quorumMet: boolean;
+  /** fresh votes this node holds for itself */
+  votes: number;
+  valor: bigint;
+  draining: boolean;
+  drainingUntilMs: number | null;
+  members: MemberInfo[];
+  phase: 'starting' | 'running' | 'releasing' | 'dead';
+}
+
+/** Both the native and the uWSGI-compatible cores implement this, so shell and simulator treat them alike. */
+export interface Machine<S, P = Announce> {
+  init(params: LegionParams, ctx: Ctx): S;
+  step(state: S, input: Input<P>, ctx: Ctx): StepResult<S, P>;
+  view(state: S, ctx: Ctx): LegionView;
+}
