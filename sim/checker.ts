@@ -1,0 +1,145 @@
+/**
+ * Invariants that must hold in every run, checked online from trace records:
+ * - hook order per node incarnation: setup, join?, (lord unlord)*, lord?, death? — with lord and
+ *   unlord alternating, nothing before setup and nothing after death (a lord unlords before death);
+ * - epochs strictly increase across one node's lord events (across restarts too when epochs persist);
+ * - with quorum > N/2: every lord event's epoch exceeds every earlier one's, and no two lords ever
+ *   claim the same epoch at once.
+ * Without a majority quorum the last two can fail by design (both sides of a partition elect); they
+ * are then reported as notes, not violations.
+ */
+import type { TraceRecord } from './trace.js';
+import type { Simulation } from './world.js';
+
+export interface Violation {
+  atMs: number;
+  kind: 'hook-order' | 'epoch-node' | 'epoch-global' | 'same-epoch';
+  node: string | null;
+  text: string;
+}
+
+interface HookState {
+  setup: boolean;
+  joined: boolean;
+  lordSeen: boolean;
+  lord: boolean;
+  dead: boolean;
+}
+
+const MAX_KEPT = 200;
+
+export class Checker<S> {
+  readonly violations: Violation[] = [];
+  readonly notes: Violation[] = [];
+  violationCount = 0;
+  noteCount = 0;
+  private readonly hooks = new Map<string, HookState>();
+  private readonly lastEpoch = new Map<string, bigint>();
+  private maxLordEpoch = -1n;
+  private readonly majority: boolean;
+
+  constructor(private readonly sim: Simulation<S>) {
+    this.majority = sim.scenario.quorum * 2 > sim.scenario.nodes.length;
+  }
+
+  get ok(): boolean {
+    return this.violationCount === 0;
+  }
+
+  private flag(v: Violation, strict: boolean): void {
+    if (strict) {
+      this.violationCount++;
+      if (this.violations.length < MAX_KEPT) this.violations.push(v);
+    } else {
+      this.noteCount++;
+      if (this.notes.length < MAX_KEPT) this.notes.push(v);
+    }
+  }
+
+  readonly listener = (r: TraceRecord): void => {
+    if (r.kind === 'event') this.onEvent(r);
+    else if (r.kind === 'claim' && r.lord) this.onClaim(r);
+  };
+
+  private name(slot: number): string {
+    return this.sim.nodes[slot]?.name ?? `#${slot}`;
+  }
+
+  private onEvent(r: Extract<TraceRecord, { kind: 'event' }>): void {
+    let h = this.hooks.get(r.uuid);
+    if (!h) {
+      h = { setup: false, joined: false, lordSeen: false, lord: false, dead: false };
+      this.hooks.set(r.uuid, h);
+    }
+    const bad = (why: string) =>
+      this.flag({ atMs: r.t, kind: 'hook-order', node: this.name(r.slot), text: `${r.event}: ${why}` }, true);
+    if (h.dead) return bad('after death');
+    if (r.event !== 'setup' && !h.setup) return bad('before setup');
+    switch (r.event) {
+      case 'setup':
+        if (h.setup) return bad('twice');
+        h.setup = true;
+        return;
+      case 'join':
+        if (h.joined) return bad('twice');
+        if (h.lordSeen) return bad('after a lord event');
+        h.joined = true;
+        return;
+      case 'lord':
+        if (h.lord) return bad('while already lord');
+        h.lord = true;
+        h.lordSeen = true;
+        this.onLordEvent(r);
+        return;
+      case 'unlord':
+        if (!h.lord) return bad('without a lord event before it');
+        h.lord = false;
+        return;
+      case 'death':
+        if (h.lord) return bad('while lord (no unlord first)');
+        h.dead = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onLordEvent(r: Extract<TraceRecord, { kind: 'event' }>): void {
+    const key = this.sim.scenario.persistEpoch ? `slot:${r.slot}` : r.uuid;
+    const last = this.lastEpoch.get(key);
+    if (last !== undefined && r.epoch <= last) {
+      this.flag(
+        { atMs: r.t, kind: 'epoch-node', node: this.name(r.slot), text: `lord at epoch ${r.epoch} after ${last}` },
+        true,
+      );
+    }
+    this.lastEpoch.set(key, r.epoch);
+    if (r.epoch <= this.maxLordEpoch) {
+      this.flag(
+        {
+          atMs: r.t,
+          kind: 'epoch-global',
+          node: this.name(r.slot),
+          text: `lord at epoch ${r.epoch}, an earlier lord event had ${this.maxLordEpoch}`,
+        },
+        this.majority,
+      );
+    }
+    if (r.epoch > this.maxLordEpoch) this.maxLordEpoch = r.epoch;
+  }
+
+  private onClaim(r: Extract<TraceRecord, { kind: 'claim' }>): void {
+    for (const n of this.sim.nodes) {
+      if (n.slot === r.slot || !n.alive || !n.lord || n.lordEpoch !== r.epoch) continue;
+      this.flag(
+        {
+          atMs: r.t,
+          kind: 'same-epoch',
+          node: this.name(r.slot),
+          text: `${this.name(r.slot)} and ${n.name} both lord at epoch ${r.epoch}`,
+        },
+        this.majority,
+      );
+    }
+  }
+}

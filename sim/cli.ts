@@ -1,0 +1,142 @@
+/**
+ * `npm run sim -- sim/scenarios/FILE.yaml [--seed N | --seeds N] [--json] [--svg FILE]
+ * [--check-determinism] [--secure] [--verbose] [--quiet]`
+ * Exit status: 0 clean, 1 invariant violations (or a determinism mismatch), 2 bad usage or scenario.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { isLegiondError } from '../src/errors.js';
+import { formatRecord, formatReport, formatSeeds, labeller, summarizeSeeds, type Verbosity } from './report.js';
+import { runScenario } from './run.js';
+import { loadScenario } from './scenario.js';
+import type { Scenario } from './scenario-types.js';
+import { renderSvg } from './svg.js';
+import type { TraceRecord } from './trace.js';
+
+interface Opts {
+  seed: number;
+  seeds?: number;
+  json?: boolean;
+  svg?: string;
+  checkDeterminism?: boolean;
+  secure?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  logs?: boolean;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function main(argv: string[]): number {
+  const program = new Command()
+    .name('sim')
+    .description('Run a legiond simulation scenario against the real election core and codec')
+    .argument('<scenario>', 'scenario YAML file (see sim/scenarios)')
+    .option('--seed <n>', 'PRNG seed', positiveInt, 1)
+    .option('--seeds <n>', 'run seeds 1..N and print distributions', positiveInt)
+    .option('--json', 'print only the report JSON on stdout (timeline to stderr)')
+    .option('--svg <file>', 'write a timeline picture')
+    .option('--check-determinism', 'run the seed twice and compare trace hashes')
+    .option('--secure', 'authenticate packets (AES-256-GCM) whatever the scenario says')
+    .option('--verbose', 'timeline includes node-joined/left, hooks and views')
+    .option('--quiet', 'no timeline, only the report')
+    .option('--logs', 'print the core log effects (warn and error) in the timeline')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv);
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    return code === 0 ? 0 : 2;
+  }
+  const o = program.opts<Opts>();
+  const file = program.args[0]!;
+  let scenario: Scenario;
+  try {
+    scenario = loadScenario(file);
+  } catch (e) {
+    process.stderr.write(`${isLegiondError(e) ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const secure = o.secure ? true : undefined;
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const info = o.json ? (s: string) => process.stderr.write(`${s}\n`) : out;
+
+  if (o.seeds !== undefined) {
+    const reports = [];
+    for (let seed = 1; seed <= o.seeds; seed++) {
+      reports.push(runScenario(scenario, { seed, ...(secure ? { secure } : {}) }).report);
+    }
+    const summary = summarizeSeeds(reports);
+    if (o.json) out(JSON.stringify({ summary, runs: reports.map(compact) }, null, 2));
+    else out(formatSeeds(summary));
+    return summary.violations > 0 ? 1 : 0;
+  }
+
+  if (o.checkDeterminism) {
+    const a = runScenario(scenario, { seed: o.seed, ...(secure ? { secure } : {}) }).report;
+    const b = runScenario(scenario, { seed: o.seed, ...(secure ? { secure } : {}) }).report;
+    const same = a.traceHash === b.traceHash && a.records === b.records;
+    const result = { scenario: scenario.name, seed: o.seed, first: a.traceHash, second: b.traceHash, deterministic: same };
+    if (o.json) out(JSON.stringify(result, null, 2));
+    else out(`${same ? 'deterministic' : 'NOT DETERMINISTIC'}: ${a.traceHash} / ${b.traceHash}`);
+    return same ? 0 : 1;
+  }
+
+  const verbosity: Verbosity = o.verbose ? 'verbose' : 'normal';
+  const buffered: TraceRecord[] = [];
+  const res = runScenario(scenario, {
+    seed: o.seed,
+    keepTrace: o.svg !== undefined,
+    trackViews: o.svg !== undefined || o.verbose === true,
+    ...(secure ? { secure } : {}),
+    ...(o.quiet ? {} : { onRecord: (r: TraceRecord) => buffered.push(r) }),
+    ...(o.logs
+      ? {
+          onLog: (t, slot, e) => {
+            if (e.level === 'warn' || e.level === 'error') {
+              buffered.push({ t, kind: 'note', slot, text: `[${scenario.nodes[slot]!.name} ${e.level}] ${e.msg} ${JSON.stringify(e.fields ?? {}, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}` });
+            }
+          },
+        }
+      : {}),
+  });
+  if (!o.quiet) {
+    const label = labeller(res.incarnations);
+    info(`${'time'.padStart(10)}  ${'node'.padEnd(8)} ${'what'.padEnd(30)} ${'lord'.padEnd(8)} epoch`);
+    for (const r of buffered) {
+      const line = formatRecord(r, label, verbosity);
+      if (line !== null) info(line);
+    }
+    info('');
+  }
+  if (o.svg !== undefined) {
+    writeFileSync(o.svg, renderSvg(res));
+    info(`picture written to ${o.svg}`);
+  }
+  if (o.json) out(JSON.stringify(res.report, null, 2));
+  else out(formatReport(res.report));
+  return res.report.violationCount > 0 ? 1 : 0;
+}
+
+/** a run without its long lists, for --seeds --json */
+function compact(r: ReturnType<typeof runScenario>['report']) {
+  return {
+    seed: r.seed,
+    traceHash: r.traceHash,
+    firstLordMs: r.metrics.firstLordMs,
+    failovers: r.metrics.failovers,
+    overlapMs: r.metrics.overlap.totalMs,
+    overlapEpisodes: r.metrics.overlap.count,
+    lordlessMs: r.metrics.lordless.totalMs,
+    lordChangesPerHour: r.metrics.steady.perHour,
+    violationCount: r.violationCount,
+    violations: r.violations.slice(0, 5),
+  };
+}
+
+process.exitCode = main(process.argv);

@@ -1,0 +1,14 @@
+/** What the event queue holds. Events that belong to one node incarnation carry `inc`, so a crash voids them. */
+import type { Announce } from '../src/protocol/types.js';
+import type { Action } from './scenario-types.js';
+
+export type SimEvent =
+  | { k: 'tick'; slot: number; gen: number }
+  | { k: 'deliver'; slot: number; from: number; bytes: Uint8Array }
+  /** a later copy of a repeated announce (death announces) */
+  | { k: 'send'; slot: number; inc: number; packet: Announce }
+  | { k: 'hook-done'; slot: number; inc: number }
+  | { k: 'hold-timeout'; slot: number; inc: number; token: number }
+  /** `followUp` for the scheduled half of a fault (restart after a crash, resume after a pause) */
+  | { k: 'action'; action: Action; followUp: boolean }
+  | { k: 'end' };

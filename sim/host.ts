@@ -1,0 +1,394 @@
+/**
+ * The sim shell around one node slot: what the daemon's LegionRunner does for a real process
+ * (ticks at wakeAt, the real codec on both ends, serial hooks, `await-hooks` answered when the
+ * hook queue is empty or the hold timeout passes), on virtual time. A slot keeps its name and
+ * network position across restarts; each incarnation gets a new UUID.
+ */
+import { isLegiondError } from '../src/errors.js';
+import type { Command, Effect, HookEvent, Input, Machine } from '../src/legion/types.js';
+import { type KeyRing, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
+import type { Announce } from '../src/protocol/types.js';
+import type { SimEvent } from './events.js';
+import type { Prng } from './prng.js';
+import type { HookSpec, NodeSpec, Scenario } from './scenario-types.js';
+import type { NodeStatus, TraceRecord } from './trace.js';
+
+/** Reads lordship straight from a core state; cheaper than building a full view after every step. */
+export interface LordProbe<S> {
+  (state: S): { lord: boolean; epoch: bigint; maxEpoch: bigint };
+}
+
+export interface HostEnv<S> {
+  readonly scenario: Scenario;
+  readonly machine: Machine<S, Announce>;
+  readonly probe: LordProbe<S>;
+  readonly rng: Prng;
+  readonly keys: KeyRing | null;
+  readonly wallBaseMs: number;
+  /** compute whom each node considers lord after every step (costs a view per step) */
+  readonly trackViews: boolean;
+  now(): number;
+  schedule(at: number, ev: SimEvent): void;
+  broadcast(from: number, bytes: Uint8Array): void;
+  record(r: TraceRecord): void;
+  count(what: string, n?: number): void;
+  log?(slot: number, e: Extract<Effect, { type: 'log' }>): void;
+}
+
+interface QueuedHook {
+  event: HookEvent;
+}
+
+type Pending = { kind: 'input'; input: Input } | { kind: 'bytes'; bytes: Uint8Array };
+
+export class SimNode<S> {
+  status: NodeStatus = 'down';
+  uuid = '';
+  /** bumped at every start and crash: events of a former incarnation are void */
+  inc = 0;
+  valor: bigint;
+  hooks: HookSpec;
+  skewMs = 0;
+  lord = false;
+  lordEpoch = 0n;
+  /** highest epoch this slot ever knew, handed to a restart as a state directory would */
+  knownEpoch = 0n;
+  viewLord: string | null = null;
+  /** until when the node is not a candidate (stepdown or a failed lord hook), for the checker */
+  drainUntilMs = Number.NEGATIVE_INFINITY;
+  private state: S | null = null;
+  private encoder: NativeEncoder | null = null;
+  private decoder: NativeDecoder | null = null;
+  private tickAt = Number.POSITIVE_INFINITY;
+  private tickGen = 0;
+  private readonly inbox: Pending[] = [];
+  private readonly microtasks: Input[] = [];
+  private readonly hookQueue: QueuedHook[] = [];
+  private hookRunning: QueuedHook | null = null;
+  private hookStartedAt = 0;
+  private awaits: number[] = [];
+  private awaitToken = 0;
+  private stepping = false;
+
+  constructor(
+    readonly slot: number,
+    readonly name: string,
+    spec: NodeSpec,
+    private readonly env: HostEnv<S>,
+  ) {
+    this.valor = spec.valor;
+    this.hooks = { ...spec.hooks, fail: [...spec.hooks.fail] };
+  }
+
+  get running(): boolean {
+    return this.status === 'up';
+  }
+
+  get alive(): boolean {
+    return this.status === 'up' || this.status === 'paused';
+  }
+
+  get coreState(): S | null {
+    return this.state;
+  }
+
+  private wall(): number {
+    return this.env.wallBaseMs + this.env.now() + this.skewMs;
+  }
+
+  /** A new process on this slot: new identity, new codec state, epoch from the "state directory". */
+  start(): void {
+    const env = this.env;
+    const sc = env.scenario;
+    this.inc++;
+    this.uuid = env.rng.uuid();
+    this.status = 'up';
+    this.lord = false;
+    this.lordEpoch = 0n;
+    this.viewLord = null;
+    this.inbox.length = 0;
+    this.microtasks.length = 0;
+    this.hookQueue.length = 0;
+    this.hookRunning = null;
+    this.awaits = [];
+    const noncePrefix = new Uint8Array(4);
+    new DataView(noncePrefix.buffer).setUint32(0, env.rng.u32());
+    this.encoder = new NativeEncoder({
+      legion: sc.name,
+      keys: env.keys,
+      wallClock: () => this.wall(),
+      noncePrefix,
+    });
+    this.decoder = new NativeDecoder({ legion: sc.name, keys: env.keys, replayWindowMs: sc.replayWindowMs });
+    const initialEpoch = sc.persistEpoch ? this.knownEpoch : 0n;
+    const t = sc.timing;
+    this.state = env.machine.init(
+      {
+        legion: sc.name,
+        uuid: this.uuid,
+        name: this.name,
+        valor: this.valor,
+        quorum: sc.quorum,
+        intervalMs: t.intervalMs,
+        toleranceMs: t.toleranceMs,
+        jitter: t.jitter,
+        preempt: t.preempt,
+        preemptDelayMs: t.preemptDelayMs,
+        lordDelayMs: t.lordDelayMs,
+        scroll: new Uint8Array(0),
+        initialEpoch,
+      },
+      { now: env.now(), rand: () => env.rng.float() },
+    );
+    env.record({ t: env.now(), kind: 'start', slot: this.slot, uuid: this.uuid, valor: this.valor, epoch: initialEpoch });
+    this.input({ type: 'start' });
+  }
+
+  /** The process dies: no death announce, hooks killed, state gone. */
+  crash(why: string): void {
+    if (!this.alive) return;
+    this.inc++;
+    this.tickGen++;
+    this.tickAt = Number.POSITIVE_INFINITY;
+    this.status = 'down';
+    this.dropLordship();
+    this.env.record({ t: this.env.now(), kind: 'status', slot: this.slot, uuid: this.uuid, status: 'down', why });
+  }
+
+  pause(): void {
+    if (this.status !== 'up') return;
+    this.status = 'paused';
+    this.env.record({ t: this.env.now(), kind: 'status', slot: this.slot, uuid: this.uuid, status: 'paused', why: 'pause' });
+  }
+
+  /** As in Node after SIGCONT: the expired timer runs before the socket is read. */
+  resume(): void {
+    if (this.status !== 'paused') return;
+    this.status = 'up';
+    this.env.record({ t: this.env.now(), kind: 'status', slot: this.slot, uuid: this.uuid, status: 'up', why: 'resume' });
+    if (this.tickAt <= this.env.now()) {
+      this.tickGen++;
+      this.tickAt = Number.POSITIVE_INFINITY;
+      this.input({ type: 'tick' });
+    }
+    while (this.inbox.length > 0 && this.status === 'up') {
+      const p = this.inbox.shift()!;
+      if (p.kind === 'bytes') this.receive(p.bytes);
+      else this.input(p.input);
+    }
+  }
+
+  command(command: Command): void {
+    this.input({ type: 'command', command });
+  }
+
+  onTick(gen: number): void {
+    if (gen !== this.tickGen) return;
+    if (this.status === 'paused') return; // stays due; resume() fires it first
+    this.tickAt = Number.POSITIVE_INFINITY;
+    this.input({ type: 'tick' });
+  }
+
+  receive(bytes: Uint8Array): void {
+    if (this.status === 'paused') {
+      this.inbox.push({ kind: 'bytes', bytes });
+      return;
+    }
+    if (this.status !== 'up') return;
+    let packet: Announce;
+    try {
+      packet = this.decoder!.decode(bytes, this.wall()).announce;
+    } catch (e) {
+      this.env.count(`drop:${isLegiondError(e) ? e.code : 'ERR_INTERNAL'}`);
+      if (!isLegiondError(e)) throw e;
+      return;
+    }
+    this.env.count('accepted');
+    this.input({ type: 'packet', packet });
+  }
+
+  /** A later copy of a repeated announce: it goes out even after `stopped`, as the runner flushes them. */
+  sendCopy(inc: number, packet: Announce): void {
+    if (inc === this.inc && this.status !== 'down') this.encodeAndSend(packet);
+  }
+
+  onHookDone(inc: number): void {
+    if (inc !== this.inc || !this.hookRunning) return;
+    this.finishHook(this.hookRunning, this.env.now() - this.hookStartedAt);
+    this.hookRunning = null;
+    this.runHooks();
+  }
+
+  onHoldTimeout(inc: number, token: number): void {
+    if (inc !== this.inc || !this.awaits.includes(token)) return;
+    this.awaits = this.awaits.filter((t) => t !== token);
+    this.env.record({ t: this.env.now(), kind: 'note', slot: this.slot, text: 'hooks still running at hold timeout' });
+    this.input({ type: 'hooks-drained' });
+  }
+
+  /** Feeds one input, then whatever it provoked (hooks-drained, hook-failed), microtask-style. */
+  private input(input: Input): void {
+    if (this.status === 'paused') {
+      this.inbox.push({ kind: 'input', input });
+      return;
+    }
+    if (this.status !== 'up') return;
+    this.microtasks.push(input);
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      while (this.microtasks.length > 0 && this.status === 'up') this.stepOnce(this.microtasks.shift()!);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private stepOnce(input: Input): void {
+    const env = this.env;
+    const now = env.now();
+    const res = env.machine.step(this.state as S, input, { now, rand: () => env.rng.float() });
+    this.state = res.state;
+    env.count('steps');
+    let stopped = false;
+    for (const e of res.effects) {
+      switch (e.type) {
+        case 'send':
+          this.encodeAndSend(e.packet);
+          for (let i = 1; i < (e.repeat ?? 1); i++) {
+            env.schedule(now + i * env.scenario.repeatSpacingMs, { k: 'send', slot: this.slot, inc: this.inc, packet: e.packet });
+          }
+          break;
+        case 'event': {
+          const ev = e.event;
+          env.record({
+            t: now,
+            kind: 'event',
+            slot: this.slot,
+            uuid: this.uuid,
+            event: ev.type,
+            epoch: ev.epoch,
+            lord: ev.lord?.uuid ?? null,
+            member: ev.member?.uuid ?? null,
+            reason: ev.reason ?? null,
+          });
+          this.hookQueue.push({ event: ev.type });
+          if (!this.hookRunning) this.runHooks();
+          break;
+        }
+        case 'log':
+          env.count(`log:${e.level}`);
+          env.log?.(this.slot, e);
+          break;
+        case 'await-hooks':
+          if (!this.hookRunning && this.hookQueue.length === 0) {
+            this.microtasks.push({ type: 'hooks-drained' });
+          } else {
+            const token = ++this.awaitToken;
+            this.awaits.push(token);
+            env.schedule(now + this.hooks.holdTimeoutMs, { k: 'hold-timeout', slot: this.slot, inc: this.inc, token });
+          }
+          break;
+        case 'stopped':
+          stopped = true;
+          break;
+      }
+    }
+    this.observe();
+    if (stopped) {
+      this.status = 'stopped';
+      this.tickGen++;
+      this.tickAt = Number.POSITIVE_INFINITY;
+      this.dropLordship();
+      env.record({ t: now, kind: 'status', slot: this.slot, uuid: this.uuid, status: 'stopped', why: 'shutdown' });
+      return;
+    }
+    this.arm(res.wakeAt);
+  }
+
+  /** Same rule as the daemon's runner: at least 1 ms ahead, whole milliseconds. */
+  private arm(wakeAt: number): void {
+    if (!Number.isFinite(wakeAt)) {
+      this.tickGen++;
+      this.tickAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const now = this.env.now();
+    const at = now + Math.max(1, Math.ceil(wakeAt - now));
+    if (at === this.tickAt) return;
+    this.tickAt = at;
+    this.env.schedule(at, { k: 'tick', slot: this.slot, gen: ++this.tickGen });
+  }
+
+  private encodeAndSend(packet: Announce): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.encoder!.encode(packet);
+    } catch (e) {
+      this.env.count(`encode-error:${isLegiondError(e) ? e.code : 'ERR_INTERNAL'}`);
+      this.env.record({ t: this.env.now(), kind: 'note', slot: this.slot, text: `encode failed: ${(e as Error).message}` });
+      return;
+    }
+    this.env.count('sent');
+    this.env.broadcast(this.slot, bytes);
+  }
+
+  private observe(): void {
+    const env = this.env;
+    const p = env.probe(this.state as S);
+    if (p.maxEpoch > this.knownEpoch) this.knownEpoch = p.maxEpoch;
+    if (p.lord !== this.lord || (p.lord && p.epoch !== this.lordEpoch)) {
+      this.lord = p.lord;
+      this.lordEpoch = p.lord ? p.epoch : 0n;
+      env.record({ t: env.now(), kind: 'claim', slot: this.slot, uuid: this.uuid, lord: p.lord, epoch: this.lordEpoch });
+    }
+    if (env.trackViews) {
+      const lord = env.machine.view(this.state as S, { now: env.now(), rand: () => 0 }).lord?.uuid ?? null;
+      if (lord !== this.viewLord) {
+        this.viewLord = lord;
+        env.record({ t: env.now(), kind: 'view', slot: this.slot, uuid: this.uuid, lord });
+      }
+    }
+  }
+
+  private dropLordship(): void {
+    if (this.lord) {
+      this.lord = false;
+      this.lordEpoch = 0n;
+      this.env.record({ t: this.env.now(), kind: 'claim', slot: this.slot, uuid: this.uuid, lord: false, epoch: 0n });
+    }
+    if (this.viewLord !== null && this.env.trackViews) {
+      this.viewLord = null;
+      this.env.record({ t: this.env.now(), kind: 'view', slot: this.slot, uuid: this.uuid, lord: null });
+    }
+  }
+
+  /** Runs queued hooks one at a time; zero-length hooks finish at once. */
+  private runHooks(): void {
+    while (!this.hookRunning && this.hookQueue.length > 0) {
+      const h = this.hookQueue.shift()!;
+      const ms = Math.min(this.hooks.durationMs, this.hooks.timeoutMs);
+      if (ms > 0) {
+        this.hookRunning = h;
+        this.hookStartedAt = this.env.now();
+        this.env.schedule(this.env.now() + ms, { k: 'hook-done', slot: this.slot, inc: this.inc });
+        return;
+      }
+      this.finishHook(h, 0);
+    }
+    if (!this.hookRunning && this.hookQueue.length === 0 && this.awaits.length > 0) {
+      const n = this.awaits.length;
+      this.awaits = [];
+      for (let i = 0; i < n; i++) this.input({ type: 'hooks-drained' });
+    }
+  }
+
+  private finishHook(h: QueuedHook, ranMs: number): void {
+    const timedOut = this.hooks.durationMs > this.hooks.timeoutMs;
+    const ok = !timedOut && !this.hooks.fail.includes(h.event);
+    this.env.record({ t: this.env.now(), kind: 'hook', slot: this.slot, uuid: this.uuid, event: h.event, ok, ranMs });
+    if (!ok && h.event === 'lord' && this.hooks.failStepdownMs !== null) {
+      this.drainUntilMs = this.env.now() + this.hooks.failStepdownMs;
+      this.input({ type: 'command', command: { type: 'hook-failed', event: 'lord', stepdownMs: this.hooks.failStepdownMs } });
+    }
+  }
+}

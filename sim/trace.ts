@@ -1,0 +1,57 @@
+/**
+ * What a run records. Every record is hashed as it happens (sha256 over a canonical line per
+ * record), so two runs are the same run exactly when their hashes match, without keeping the
+ * whole trace in memory at scale.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { HookEvent } from '../src/legion/types.js';
+
+export type NodeStatus = 'up' | 'paused' | 'down' | 'stopped';
+
+export type TraceRecord =
+  /** a node incarnation started (first start or restart: new uuid) */
+  | { t: number; kind: 'start'; slot: number; uuid: string; valor: bigint; epoch: bigint }
+  | { t: number; kind: 'status'; slot: number; uuid: string; status: NodeStatus; why: string }
+  /** a hook event the core emitted */
+  | {
+      t: number;
+      kind: 'event';
+      slot: number;
+      uuid: string;
+      event: HookEvent;
+      epoch: bigint;
+      lord: string | null;
+      member: string | null;
+      reason: string | null;
+    }
+  /** the lord flag (and its epoch) the node puts on the wire changed */
+  | { t: number; kind: 'claim'; slot: number; uuid: string; lord: boolean; epoch: bigint }
+  /** whom the node considers lord changed (only when views are tracked) */
+  | { t: number; kind: 'view'; slot: number; uuid: string; lord: string | null }
+  /** a simulated hook finished */
+  | { t: number; kind: 'hook'; slot: number; uuid: string; event: HookEvent; ok: boolean; ranMs: number }
+  /** a timeline action (or its scheduled follow-up) fired; `text` says what it did */
+  | { t: number; kind: 'fault'; action: string; slots: number[]; text: string }
+  /** something the harness wants on the record that is not a state change (a skipped fault, a hold timeout) */
+  | { t: number; kind: 'note'; slot: number | null; text: string };
+
+export type TraceListener = (r: TraceRecord) => void;
+
+export function recordLine(r: TraceRecord): string {
+  return JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+export class TraceHasher {
+  private readonly hash: Hash = createHash('sha256');
+  count = 0;
+
+  add(r: TraceRecord): void {
+    this.hash.update(recordLine(r));
+    this.hash.update('\n');
+    this.count++;
+  }
+
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+}

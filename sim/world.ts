@@ -1,0 +1,185 @@
+/**
+ * The discrete-event loop: one virtual clock, one seeded PRNG, one event queue, N node slots on a
+ * simulated network, and the scenario's timeline of faults. Observers get every trace record as
+ * it happens; the run's identity is the sha256 of those records.
+ */
+import { nativeMachine, type NativeState } from '../src/legion/machine.js';
+import type { Effect, Machine } from '../src/legion/types.js';
+import { makeKeyRing } from '../src/protocol/crypto.js';
+import type { Announce } from '../src/protocol/types.js';
+import type { SimEvent } from './events.js';
+import { applyAction } from './faults.js';
+import { type HostEnv, type LordProbe, SimNode } from './host.js';
+import { Network } from './network.js';
+import { Prng } from './prng.js';
+import { EventQueue } from './queue.js';
+import type { Scenario } from './scenario-types.js';
+import { TraceHasher, type TraceListener, type TraceRecord } from './trace.js';
+
+/** Wall time at virtual zero; fixed so runs do not depend on when they happen. */
+export const WALL_BASE_MS = 1_700_000_000_000;
+
+export interface SimOptions<S = NativeState> {
+  seed: number;
+  /** defaults to the native core */
+  machine?: Machine<S, Announce>;
+  probe?: LordProbe<S>;
+  /** overrides the scenario's `secure` */
+  secure?: boolean;
+  /** record whom every node considers lord after each step (needed for pictures; costs a view per step) */
+  trackViews?: boolean;
+  listeners?: TraceListener[];
+  onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
+}
+
+export const nativeProbe: LordProbe<NativeState> = (s) => ({ lord: s.lord, epoch: s.lordEpoch, maxEpoch: s.maxEpoch });
+
+export interface SimStats {
+  events: number;
+  deliveries: number;
+  counters: Record<string, number>;
+}
+
+export class Simulation<S = NativeState> {
+  readonly scenario: Scenario;
+  readonly rng: Prng;
+  readonly network: Network;
+  readonly nodes: SimNode<S>[];
+  readonly hasher = new TraceHasher();
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly listeners: TraceListener[];
+  private readonly counters = new Map<string, number>();
+  private clock = 0;
+  private events = 0;
+  private deliveries = 0;
+  private finished = false;
+  private readonly delayBuf: number[] = [];
+
+  constructor(scenario: Scenario, options: SimOptions<S>) {
+    this.scenario = scenario;
+    this.rng = new Prng(options.seed);
+    this.network = new Network(scenario.nodes.length, scenario.network);
+    this.listeners = [...(options.listeners ?? [])];
+    const secure = options.secure ?? scenario.secure;
+    const keys = secure ? makeKeyRing([new TextEncoder().encode(`sim secret for ${scenario.name}`)], scenario.name) : null;
+    const onLog = options.onLog;
+    const env: HostEnv<S> = {
+      scenario,
+      machine: options.machine ?? (nativeMachine as unknown as Machine<S, Announce>),
+      probe: options.probe ?? (nativeProbe as unknown as LordProbe<S>),
+      rng: this.rng,
+      keys,
+      wallBaseMs: WALL_BASE_MS,
+      trackViews: options.trackViews ?? false,
+      now: () => this.clock,
+      schedule: (at, ev) => this.queue.push(at, ev),
+      broadcast: (from, bytes) => this.broadcast(from, bytes),
+      record: (r) => this.record(r),
+      count: (what, n = 1) => this.counters.set(what, (this.counters.get(what) ?? 0) + n),
+      ...(onLog ? { log: (slot: number, e: Extract<Effect, { type: 'log' }>) => onLog(this.clock, slot, e) } : {}),
+    };
+    this.nodes = scenario.nodes.map((spec, slot) => new SimNode(slot, spec.name, spec, env));
+  }
+
+  get now(): number {
+    return this.clock;
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  slotOf(name: string): number | undefined {
+    const i = this.nodes.findIndex((n) => n.name === name);
+    return i < 0 ? undefined : i;
+  }
+
+  /** called after each timeline action has been carried out (a fault's record comes before its effects) */
+  readonly afterAction: ((t: number) => void)[] = [];
+
+  /** listeners run after those given at construction, in the order added */
+  addListener(l: TraceListener): void {
+    this.listeners.push(l);
+  }
+
+  record(r: TraceRecord): void {
+    this.hasher.add(r);
+    for (const l of this.listeners) l(r);
+  }
+
+  schedule(at: number, ev: SimEvent): void {
+    this.queue.push(at, ev);
+  }
+
+  stats(): SimStats {
+    return { events: this.events, deliveries: this.deliveries, counters: Object.fromEntries([...this.counters].sort()) };
+  }
+
+  /** Starts every node at time 0 (in declaration order) and queues the timeline. */
+  private boot(): void {
+    for (const e of this.scenario.timeline) this.queue.push(e.atMs, { k: 'action', action: e.action, followUp: false });
+    this.queue.push(this.scenario.durationMs, { k: 'end' });
+    for (const n of this.nodes) n.start();
+  }
+
+  /** Runs to the scenario's end (or until `untilMs`), returning false once the end is reached. */
+  run(untilMs = Number.POSITIVE_INFINITY): boolean {
+    if (this.finished) return false;
+    if (this.events === 0 && this.clock === 0) this.boot();
+    for (;;) {
+      if (this.queue.peekTime() > untilMs) {
+        this.clock = Math.max(this.clock, untilMs);
+        return true;
+      }
+      const next = this.queue.pop();
+      if (!next) {
+        this.finished = true;
+        return false;
+      }
+      this.clock = next.at;
+      this.events++;
+      if (!this.dispatch(next.item)) {
+        this.finished = true;
+        return false;
+      }
+    }
+  }
+
+  private dispatch(ev: SimEvent): boolean {
+    switch (ev.k) {
+      case 'tick':
+        this.nodes[ev.slot]!.onTick(ev.gen);
+        return true;
+      case 'deliver':
+        this.deliveries++;
+        this.nodes[ev.slot]!.receive(ev.bytes);
+        return true;
+      case 'send':
+        this.nodes[ev.slot]!.sendCopy(ev.inc, ev.packet);
+        return true;
+      case 'hook-done':
+        this.nodes[ev.slot]!.onHookDone(ev.inc);
+        return true;
+      case 'hold-timeout':
+        this.nodes[ev.slot]!.onHoldTimeout(ev.inc, ev.token);
+        return true;
+      case 'action':
+        applyAction(this, ev.action, ev.followUp);
+        for (const f of this.afterAction) f(this.clock);
+        return true;
+      case 'end':
+        return false;
+    }
+  }
+
+  private broadcast(from: number, bytes: Uint8Array): void {
+    const n = this.nodes.length;
+    const buf = this.delayBuf;
+    const now = this.clock;
+    for (let to = 0; to < n; to++) {
+      if (to === from) continue;
+      this.network.delays(from, to, this.rng, buf);
+      for (const d of buf) this.queue.push(now + d, { k: 'deliver', slot: to, from, bytes });
+    }
+  }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { checkSecrets, configFromFlags, loadConfigFile } from '../config/index.js';
+import type { FlagOptions, LegiondConfig } from '../config/types.js';
+import { Daemon } from '../daemon/daemon.js';
+import { createLogger } from '../daemon/logger.js';
+import { isLegiondError } from '../errors.js';
+
+/** config errors exit 2 (as the issue asks), anything else 1 */
+function fail(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  const code = isLegiondError(e) ? ` (${e.code})` : '';
+  process.stderr.write(`legiond: ${msg}${code}\n`);
+  process.exit(isLegiondError(e) && (e.code === 'ERR_CONFIG' || e.code.startsWith('ERR_SECRET')) ? 2 : 1);
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const program = new Command('legiond')
+  .description('cluster membership and lord election daemon')
+  .showHelpAfterError()
+  .option('-c, --config <file>', 'YAML configuration file with every legion')
+  .option('--legion <name>', 'run one legion from flags: its name')
+  .option('--protocol <native|uwsgi>', 'wire protocol')
+  .option('--bind <addr:port>', 'address and port to listen on')
+  .option('--peer <host:port>', 'unicast peer (repeatable)', collect)
+  .option('--multicast <group:port>', 'multicast group')
+  .option('--multicast-interface <addr>', 'interface address for multicast')
+  .option('--multicast-ttl <n>', 'multicast TTL')
+  .option('--valor <n>', 'valor (0 = arbiter)')
+  .option('--node-name <name>', 'node name (default: hostname)')
+  .option('--quorum <q>', 'votes needed to be lord')
+  .option('--interval <duration>', 'announce interval, e.g. 250ms')
+  .option('--tolerance <duration>', 'a member is dead after this silence, e.g. 1s')
+  .option('--jitter <fraction>', 'announce jitter, 0..0.5')
+  .addOption(new Option('--no-preempt', 'keep the current lord while it lives'))
+  .option('--preempt-delay <duration>', 'a better node must stay best this long to take over')
+  .option('--lord-delay <duration>', 'a new lord waits this long before its lord hooks')
+  .option('--secret-file <file>', 'file holding the shared secret (mode 0600)')
+  .option('--accept-secret-file <file>', 'extra secret accepted during a key rotation (repeatable)', collect)
+  .option('--insecure', 'send and accept unauthenticated announces')
+  .option('--cipher <name>', 'uWSGI cipher, e.g. aes-128-cbc (protocol uwsgi)')
+  .option('--iv <text>', 'uWSGI IV string (protocol uwsgi)')
+  .option('--scroll <text>', 'scroll published to the legion')
+  .option('--scroll-file <file>', 'file whose contents are the scroll')
+  .option('--control <path>', 'control socket path')
+  .option('--state-dir <dir>', 'directory where epochs are persisted')
+  .option('--on <event=command>', 'hook: run COMMAND on EVENT (repeatable)', collect)
+  .option('--hook-timeout <duration>', 'hook timeout')
+  .option('--hold-timeout <duration>', 'how long a departing lord waits for its unlord hooks')
+  .option('--lord-hook-failure-stepdown <duration>', 'step down this long when a lord hook fails')
+  .option('--log-level <level>', 'trace, debug, info, warn, error')
+  .action(async (opts: Record<string, unknown>) => {
+    await run(opts);
+  });
+
+program
+  .command('check-config <file>')
+  .description('validate a configuration file (and its secret files) and exit')
+  .action(async (file: string) => {
+    try {
+      const cfg = await loadConfigFile(file);
+      await checkSecrets(cfg);
+      process.stdout.write(`${file}: ok (${cfg.legions.length} legion${cfg.legions.length === 1 ? '' : 's'})\n`);
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+function flagsFrom(opts: Record<string, unknown>): FlagOptions {
+  const { on, cipher, iv, config: _c, ...rest } = opts;
+  return {
+    ...(rest as FlagOptions),
+    ...(on ? { hook: on as string[] } : {}),
+    ...(cipher !== undefined ? { uwsgiCipher: cipher as string } : {}),
+    ...(iv !== undefined ? { uwsgiIv: iv as string } : {}),
+  };
+}
+
+async function loadFromOpts(
+  opts: Record<string, unknown>,
+): Promise<{ config: LegiondConfig; reload: (() => Promise<LegiondConfig>) | null }> {
+  if (typeof opts.config === 'string') {
+    const file = opts.config;
+    if (opts.legion !== undefined) throw new Error('give either --config or --legion, not both');
+    return { config: await loadConfigFile(file), reload: () => loadConfigFile(file) };
+  }
+  if (opts.legion === undefined) program.help({ error: true });
+  return { config: configFromFlags(flagsFrom(opts)), reload: null };
+}
+
+async function run(opts: Record<string, unknown>): Promise<void> {
+  let loaded: Awaited<ReturnType<typeof loadFromOpts>>;
+  try {
+    loaded = await loadFromOpts(opts);
+    await checkSecrets(loaded.config);
+  } catch (e) {
+    fail(e);
+  }
+  const { config, reload } = loaded;
+  const logger = createLogger({ level: config.logLevel });
+  const deadline = Math.max(...config.legions.map((l) => l.holdTimeoutMs + l.hookTimeoutMs + 5_000));
+  const daemon = new Daemon({ config, logger, reload, shutdownDeadlineMs: deadline });
+  daemon.installSignals();
+  try {
+    await daemon.start();
+  } catch (e) {
+    logger.fatal({ err: e }, 'could not start');
+    await daemon.stop().catch(() => undefined);
+    fail(e);
+  }
+}
+
+program.parseAsync(process.argv).catch(fail);

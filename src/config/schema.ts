@@ -1,0 +1,239 @@
+/**
+ * The config file's schema (snake_case, as written) and its mapping to the typed config
+ * (camelCase). Objects are strict, so an unknown key is an error rather than a silent no-op.
+ * File-system and host lookups (scroll_file, node_name default) happen later, in resolve.ts.
+ */
+import { z } from 'zod';
+import type { HookCommand } from '../hooks/types.js';
+import type { HookEvent } from '../legion/types.js';
+import { isMulticastAddress } from './address.js';
+import { DURATION_HINT, parseDuration } from './duration.js';
+import {
+  Bad,
+  MAX_SCROLL_BYTES,
+  parseAddress,
+  parseCommand,
+  parseCommandList,
+  parseCronSchedule,
+  parseIntIn,
+  parseName,
+  parseU64,
+} from './values.js';
+
+export const HOOK_EVENTS: readonly HookEvent[] = [
+  'setup',
+  'join',
+  'lord',
+  'unlord',
+  'node-joined',
+  'node-left',
+  'death',
+];
+
+export const DEFAULT_CONTROL_SOCKET = '/run/legiond/legiond.sock';
+
+/** A schema from a hand-written parser, so messages read the same everywhere. */
+function field<T>(parse: (v: unknown) => T | Bad) {
+  return z.unknown().transform((v, ctx): T => {
+    const r = parse(v);
+    if (r instanceof Bad) {
+      ctx.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    }
+    return r;
+  });
+}
+
+const duration = () =>
+  field((v) => {
+    if (v === undefined) return new Bad('required');
+    return parseDuration(v) ?? new Bad(DURATION_HINT);
+  });
+const intIn = (min: number, max: number) => field((v) => parseIntIn(v, min, max));
+const u64 = () => field(parseU64);
+const command = () => field(parseCommand);
+const path = () => z.string().min(1, { error: 'must not be empty' });
+
+const multicastSchema = z.strictObject({
+  group: field((v) => {
+    const a = parseAddress(v, { ipOnly: true, allowPortZero: false });
+    if (a instanceof Bad) return a;
+    return isMulticastAddress(a.host) ? a : new Bad(`"${String(v)}": ${a.host} is not a multicast address`);
+  }),
+  interface: z.string().min(1, { error: 'must not be empty' }).optional(),
+  ttl: intIn(0, 255).default(1),
+  loop: z.boolean().default(true),
+});
+
+const hooksShape = Object.fromEntries(
+  HOOK_EVENTS.map((e) => [e, field(parseCommandList).optional()]),
+) as Record<HookEvent, z.ZodOptional<ReturnType<typeof field<HookCommand[]>>>>;
+const hooksSchema = z.strictObject(hooksShape);
+
+const cronSchema = z.strictObject({
+  schedule: field(parseCronSchedule),
+  command: command(),
+  timeout: duration().optional(),
+});
+
+const daemonSchema = z.strictObject({
+  command: command(),
+  grace: duration().default(5000),
+  restart_backoff: duration().default(1000),
+});
+
+const checkSchema = z.strictObject({
+  command: command(),
+  interval: duration().default(5000),
+  timeout: duration().default(2000),
+  weight: u64(),
+  rise: intIn(1, 1000).default(2),
+  fall: intIn(1, 1000).default(3),
+});
+
+const legionSchema = z
+  .strictObject({
+    name: field(parseName),
+    protocol: z.enum(['native', 'uwsgi']).default('native'),
+    valor: u64().default(1n),
+    node_name: field(parseName).optional(),
+    bind: field((v) => parseAddress(v, { ipOnly: true, allowPortZero: true })),
+    peers: z.array(field((v) => parseAddress(v, { ipOnly: false, allowPortZero: false }))).default([]),
+    peer_resolve_interval: duration().default(30_000),
+    multicast: multicastSchema.optional(),
+    quorum: intIn(1, 65535).default(1),
+    interval: duration().default(250),
+    tolerance: duration().default(1000),
+    jitter: z
+      .number()
+      .min(0, { error: 'must be from 0 to 0.5' })
+      .max(0.5, { error: 'must be from 0 to 0.5' })
+      .default(0.2),
+    preempt: z.boolean().default(true),
+    preempt_delay: duration().default(0),
+    lord_delay: duration().default(0),
+    scroll: z
+      .string()
+      .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_SCROLL_BYTES, {
+        error: `must be at most ${MAX_SCROLL_BYTES} bytes`,
+      })
+      .optional(),
+    scroll_file: path().optional(),
+    secret_file: path().optional(),
+    accept_secret_files: z.array(path()).default([]),
+    insecure: z.boolean().default(false),
+    uwsgi: z
+      .strictObject({
+        cipher: z.string().min(1, { error: 'must not be empty' }).default('aes-128-cbc'),
+        iv: z.string().optional(),
+      })
+      .optional(),
+    hooks: hooksSchema.default({}),
+    hook_timeout: duration().default(10_000),
+    hold_timeout: duration().default(15_000),
+    lord_hook_failure: z.strictObject({ stepdown: duration() }).optional(),
+    cron: z.array(cronSchema).default([]),
+    daemons: z.array(daemonSchema).default([]),
+    checks: z.array(checkSchema).default([]),
+  })
+  .superRefine((l, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (l.peers.length === 0 && !l.multicast)
+      issue('peers', 'set peers, multicast or both: the legion needs a way to announce');
+    if (l.tolerance <= l.interval) issue('tolerance', `must exceed interval (${l.interval}ms)`);
+    if (l.scroll !== undefined && l.scroll_file !== undefined)
+      issue('scroll_file', 'set scroll or scroll_file, not both');
+    if (l.secret_file !== undefined && l.insecure)
+      issue('insecure', 'set either secret_file or insecure: true, not both');
+    if (l.secret_file === undefined && !l.insecure) {
+      issue(
+        'secret_file',
+        'required: packets are authenticated with this key (or set insecure: true to send plaintext)',
+      );
+    }
+    if (l.insecure && l.accept_secret_files.length > 0)
+      issue('accept_secret_files', 'has no effect with insecure: true');
+    if (l.uwsgi !== undefined && l.protocol !== 'uwsgi') issue('uwsgi', 'only valid with protocol: uwsgi');
+  })
+  .transform((l) => ({
+    name: l.name,
+    protocol: l.protocol,
+    valor: l.valor,
+    nodeName: l.node_name,
+    bind: l.bind,
+    peers: l.peers,
+    peerResolveIntervalMs: l.peer_resolve_interval,
+    multicast: l.multicast
+      ? {
+          group: l.multicast.group,
+          interface: l.multicast.interface ?? null,
+          ttl: l.multicast.ttl,
+          loop: l.multicast.loop,
+        }
+      : null,
+    quorum: l.quorum,
+    intervalMs: l.interval,
+    toleranceMs: l.tolerance,
+    jitter: l.jitter,
+    preempt: l.preempt,
+    preemptDelayMs: l.preempt_delay,
+    lordDelayMs: l.lord_delay,
+    scrollText: l.scroll,
+    scrollFile: l.scroll_file,
+    secretFile: l.secret_file,
+    acceptSecretFiles: l.accept_secret_files,
+    insecure: l.insecure,
+    uwsgi: { cipher: l.uwsgi?.cipher ?? 'aes-128-cbc', iv: l.uwsgi?.iv ?? null },
+    hooks: Object.fromEntries(HOOK_EVENTS.map((e) => [e, l.hooks[e] ?? []])) as Record<
+      HookEvent,
+      HookCommand[]
+    >,
+    hookTimeoutMs: l.hook_timeout,
+    holdTimeoutMs: l.hold_timeout,
+    lordHookFailure: l.lord_hook_failure ? { stepdownMs: l.lord_hook_failure.stepdown } : null,
+    cron: l.cron.map((c) => ({ schedule: c.schedule, command: c.command, timeoutMs: c.timeout ?? null })),
+    daemons: l.daemons.map((d) => ({
+      command: d.command,
+      graceMs: d.grace,
+      restartBackoffMs: d.restart_backoff,
+    })),
+    checks: l.checks.map((c) => ({
+      command: c.command,
+      intervalMs: c.interval,
+      timeoutMs: c.timeout,
+      weight: c.weight,
+      rise: c.rise,
+      fall: c.fall,
+    })),
+  }));
+
+export const configSchema = z
+  .strictObject({
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    control: path().default(DEFAULT_CONTROL_SOCKET),
+    state_dir: path().optional(),
+    legions: z.array(legionSchema).min(1, { error: 'at least one legion is required' }),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.legions.forEach((l, i) => {
+      if (seen.has(l.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['legions', i, 'name'],
+          message: `duplicate legion name "${l.name}"`,
+        });
+      }
+      seen.add(l.name);
+    });
+  })
+  .transform((c) => ({
+    logLevel: c.log_level,
+    control: c.control,
+    stateDir: c.state_dir ?? null,
+    legions: c.legions,
+  }));
+
+/** Schema output before resolve.ts fills in the node name, reads scroll_file and absolutizes paths. */
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedLegion = ParsedConfig['legions'][number];

@@ -1,0 +1,143 @@
+/** The validated configuration as the daemon sees it: camelCase, durations in ms, valor as bigint. */
+
+import type { HookCommand } from '../hooks/types.js';
+import type { HookEvent } from '../legion/types.js';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type LegionProtocol = 'native' | 'uwsgi';
+
+/** A host (IP literal or DNS name, IPv6 without brackets) and a port. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface MulticastConfig {
+  group: HostPort;
+  /** local interface address to join on; null lets the OS choose */
+  interface: string | null;
+  ttl: number;
+  loop: boolean;
+}
+
+export interface CronEntry {
+  /** 5-field cron pattern */
+  schedule: string;
+  command: HookCommand;
+  /** null: no timeout (a run still never overlaps the previous one) */
+  timeoutMs: number | null;
+}
+
+export interface DaemonEntry {
+  command: HookCommand;
+  /** time between SIGTERM and SIGKILL on stop */
+  graceMs: number;
+  /** first restart delay; doubles up to 30 s */
+  restartBackoffMs: number;
+}
+
+export interface CheckEntry {
+  command: HookCommand;
+  intervalMs: number;
+  timeoutMs: number;
+  weight: bigint;
+  rise: number;
+  fall: number;
+}
+
+export interface UwsgiOptions {
+  cipher: string;
+  iv: string | null;
+}
+
+export interface LegionConfig {
+  name: string;
+  protocol: LegionProtocol;
+  valor: bigint;
+  nodeName: string;
+  bind: HostPort;
+  peers: HostPort[];
+  peerResolveIntervalMs: number;
+  multicast: MulticastConfig | null;
+  quorum: number;
+  intervalMs: number;
+  toleranceMs: number;
+  jitter: number;
+  preempt: boolean;
+  preemptDelayMs: number;
+  lordDelayMs: number;
+  /** the scroll bytes (from `scroll` or the contents of `scroll_file`), empty when neither */
+  scroll: Uint8Array;
+  /** absolute path when the scroll came from a file, so a reload can re-read it */
+  scrollFile: string | null;
+  /** absolute path; read lazily with readSecretFile. null only when insecure */
+  secretFile: string | null;
+  /** extra keys accepted on receive during a rotation (absolute paths) */
+  acceptSecretFiles: string[];
+  insecure: boolean;
+  uwsgi: UwsgiOptions;
+  /** every event is present; an event without hooks maps to [] */
+  hooks: Record<HookEvent, HookCommand[]>;
+  hookTimeoutMs: number;
+  /** how long a departing lord waits for its unlord hooks before the death announce */
+  holdTimeoutMs: number;
+  lordHookFailure: { stepdownMs: number } | null;
+  cron: CronEntry[];
+  daemons: DaemonEntry[];
+  checks: CheckEntry[];
+}
+
+export interface LegiondConfig {
+  logLevel: LogLevel;
+  /** control socket path */
+  control: string;
+  /** absolute path or null; epochs are persisted there */
+  stateDir: string | null;
+  legions: LegionConfig[];
+}
+
+/**
+ * A single legion from the command line, as commander hands it over: option values are strings
+ * (or string arrays for repeatable options, booleans for switches), validated by the same schema
+ * as the YAML file.
+ */
+export interface FlagOptions {
+  logLevel?: string;
+  control?: string;
+  stateDir?: string;
+  /** legion name */
+  legion?: string;
+  protocol?: string;
+  valor?: string | number;
+  nodeName?: string;
+  bind?: string;
+  /** repeatable HOST:PORT */
+  peer?: string[];
+  peerResolveInterval?: string;
+  /** GROUP:PORT */
+  multicast?: string;
+  multicastInterface?: string;
+  multicastTtl?: string | number;
+  multicastLoop?: boolean;
+  quorum?: string | number;
+  interval?: string;
+  tolerance?: string;
+  jitter?: string | number;
+  preempt?: boolean;
+  preemptDelay?: string;
+  lordDelay?: string;
+  scroll?: string;
+  scrollFile?: string;
+  secretFile?: string;
+  /** repeatable */
+  acceptSecretFile?: string[];
+  insecure?: boolean;
+  uwsgiCipher?: string;
+  uwsgiIv?: string;
+  /** repeatable EVENT=SHELL-COMMAND, e.g. `lord=/etc/legiond/vip up` */
+  hook?: string[];
+  hookTimeout?: string;
+  holdTimeout?: string;
+  /** step down for this long when a lord hook fails */
+  lordHookFailureStepdown?: string;
+}

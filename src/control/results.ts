@@ -1,0 +1,96 @@
+/**
+ * Result shapes of each control command, as the daemon returns them and legionctl prints them.
+ * valor and epoch are decimal strings (u64); times are milliseconds.
+ */
+export interface NodeRef {
+  uuid: string;
+  name: string;
+}
+
+export interface CheckStatus {
+  command: string;
+  state: string;
+  consecutiveOk: number;
+  consecutiveFail: number;
+}
+
+export interface LegionStatus {
+  legion: string;
+  protocol: string;
+  uuid: string;
+  name: string;
+  lord: NodeRef | null;
+  epoch: string;
+  quorum: number;
+  quorumMet: boolean;
+  votes: number;
+  baseValor: string;
+  valor: string;
+  draining: boolean;
+  drainingUntilMs: number | null;
+  phase: string;
+  members: number;
+  counters: {
+    packetsSent: number;
+    packetsReceived: number;
+    bytesSent: number;
+    bytesReceived: number;
+    rejected: Record<string, number>;
+  };
+  checks: CheckStatus[];
+}
+
+export interface StatusResult {
+  pid: number;
+  legions: LegionStatus[];
+}
+
+export interface MemberRow {
+  uuid: string;
+  name: string;
+  valor: string;
+  lord: boolean;
+  arbiter: boolean;
+  draining: boolean;
+  self: boolean;
+  /** ms since last heard */
+  lastSeenMs: number;
+  scroll: string;
+}
+
+export interface MembersResult {
+  legions: Array<{ legion: string; members: MemberRow[] }>;
+}
+
+export interface ValorResult {
+  legion: string;
+  baseValor: string;
+  valor: string;
+}
+
+export interface ScrollResult {
+  legion: string;
+  scroll: string;
+}
+
+export interface StepdownResult {
+  legion: string;
+  draining: boolean;
+  drainingUntilMs: number | null;
+}
+
+export interface LeaveResult {
+  legion: string;
+  left: true;
+}
+
+export interface ControlEvent {
+  legion: string;
+  type: string;
+  epoch: string;
+  lord: NodeRef | null;
+  member?: NodeRef;
+  reason?: string;
+  /** ISO 8601 wall time */
+  at: string;
+}

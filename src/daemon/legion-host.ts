@@ -1,0 +1,289 @@
+import { hostname } from 'node:os';
+import type { LegionConfig } from '../config/types.js';
+import { LegiondError } from '../errors.js';
+import type { LegionEvent, LegionParams, LegionView, MemberInfo } from '../legion/types.js';
+import { openUdpTransport } from '../transport/udp.js';
+import { EpochStore } from './epoch-store.js';
+import { LegionRunner, type Clock, systemClock } from './legion-runner.js';
+import type { Logger } from './logger.js';
+import { LordWork } from './lord-work.js';
+import { setupProtocol } from './protocol-setup.js';
+
+const text = new TextDecoder();
+const bytes = new TextEncoder();
+
+export interface HostOptions {
+  config: LegionConfig;
+  uuid: string;
+  logger: Logger;
+  stateDir: string | null;
+  clock?: Clock;
+}
+
+export type EventListener = (event: PublicEvent) => void;
+
+/** An event as legionctl shows it: JSON-safe, names instead of whole member records. */
+export interface PublicEvent {
+  legion: string;
+  type: string;
+  epoch: string;
+  lord: { uuid: string; name: string } | null;
+  member?: { uuid: string; name: string };
+  reason?: string;
+  at: string;
+}
+
+/**
+ * One configured legion inside the daemon: transport, codec, core runner, hooks and lord-only
+ * work, wired together; what the control socket and signals act on.
+ */
+export class LegionHost {
+  private runner!: LegionRunner<unknown, unknown>;
+  private work!: LordWork;
+  private epochStore: EpochStore | null;
+  private readonly listeners = new Set<EventListener>();
+  private baseValor: bigint;
+  private left = false;
+  cfg: LegionConfig;
+
+  constructor(private readonly o: HostOptions) {
+    this.cfg = o.config;
+    this.baseValor = o.config.valor;
+    this.epochStore = o.stateDir ? new EpochStore(o.stateDir, o.config.name) : null;
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  get hasLeft(): boolean {
+    return this.left;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.cfg;
+    const clock = this.o.clock ?? systemClock;
+    const log = this.o.logger.child({ legion: cfg.name });
+    const initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
+    const pair = await setupProtocol(cfg, () => clock.wall());
+    const transport = await openUdpTransport(
+      {
+        bind: { address: cfg.bind.host, port: cfg.bind.port },
+        ...(cfg.multicast
+          ? {
+              multicast: {
+                group: cfg.multicast.group.host,
+                port: cfg.multicast.group.port,
+                ...(cfg.multicast.interface ? { interface: cfg.multicast.interface } : {}),
+                ttl: cfg.multicast.ttl,
+                loop: cfg.multicast.loop,
+              },
+            }
+          : {}),
+        peers: cfg.peers,
+        peerResolveIntervalMs: cfg.peerResolveIntervalMs,
+      },
+      log,
+    );
+    this.work = new LordWork({
+      config: cfg,
+      logger: log,
+      view: () => this.runner.view(),
+      onLordHookFailed: (stepdownMs) => this.runner.command({ type: 'hook-failed', event: 'lord', stepdownMs }),
+      onEffectiveValor: (valor) => this.runner.command({ type: 'set-valor', valor }),
+    });
+    const params: LegionParams & Record<string, unknown> = {
+      legion: cfg.name,
+      uuid: this.o.uuid,
+      name: cfg.nodeName || hostname(),
+      valor: this.work.effectiveValor(this.baseValor),
+      quorum: cfg.quorum,
+      intervalMs: cfg.intervalMs,
+      toleranceMs: cfg.toleranceMs,
+      jitter: cfg.jitter,
+      preempt: cfg.preempt,
+      preemptDelayMs: cfg.preemptDelayMs,
+      lordDelayMs: cfg.lordDelayMs,
+      scroll: cfg.scroll,
+      initialEpoch,
+      ...pair.extraParams,
+    };
+    this.runner = new LegionRunner({
+      params,
+      machine: pair.machine,
+      codec: pair.codec,
+      transport,
+      clock,
+      logger: log,
+      holdTimeoutMs: cfg.holdTimeoutMs,
+      sink: {
+        onEvent: (ev) => this.onEvent(ev),
+        drained: () => this.work.drained(),
+      },
+    });
+    log.info(
+      { uuid: this.o.uuid, valor: String(params.valor), protocol: cfg.protocol, bind: `${cfg.bind.host}:${cfg.bind.port}` },
+      'legion starting',
+    );
+    this.runner.start();
+    this.work.startChecks();
+  }
+
+  private onEvent(ev: LegionEvent): void {
+    this.o.logger.info(
+      {
+        legion: this.cfg.name,
+        event: ev.type,
+        epoch: String(ev.epoch),
+        lord: ev.lord?.name ?? null,
+        lordUuid: ev.lord?.uuid ?? null,
+        ...(ev.member ? { member: ev.member.name, memberUuid: ev.member.uuid } : {}),
+        ...(ev.reason ? { reason: ev.reason } : {}),
+      },
+      `${ev.type}${ev.member ? ` ${ev.member.name}` : ''} (lord ${ev.lord?.name ?? 'none'}, epoch ${ev.epoch})`,
+    );
+    this.work.onEvent(ev);
+    if (this.epochStore) {
+      this.epochStore.save(ev.epoch).catch((e) => this.o.logger.error({ err: e }, 'could not persist the epoch'));
+    }
+    const pub = publicEvent(this.cfg.name, ev);
+    for (const l of this.listeners) l(pub);
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  view(): LegionView {
+    return this.runner.view();
+  }
+
+  status() {
+    const v = this.runner.view();
+    const t = this.runner.transportStats();
+    return {
+      legion: this.cfg.name,
+      protocol: this.cfg.protocol,
+      uuid: this.o.uuid,
+      name: v.self.name,
+      lord: v.lord ? { uuid: v.lord.uuid, name: v.lord.name } : null,
+      epoch: String(v.epoch),
+      quorum: v.quorum,
+      quorumMet: v.quorumMet,
+      votes: v.votes,
+      baseValor: String(this.baseValor),
+      valor: String(v.valor),
+      draining: v.draining,
+      drainingUntilMs: v.drainingUntilMs,
+      phase: v.phase,
+      members: v.members.length,
+      counters: {
+        packetsSent: t.packetsSent,
+        packetsReceived: t.packetsReceived,
+        bytesSent: t.bytesSent,
+        bytesReceived: t.bytesReceived,
+        accepted: this.runner.counters.accepted,
+        rejected: { ...this.runner.counters.rejected },
+      },
+      checks: this.work.checkStates(),
+    };
+  }
+
+  members() {
+    const v = this.runner.view();
+    const now = performance.now();
+    return v.members.map((m) => publicMember(m, v.lord?.uuid ?? null, now));
+  }
+
+  valor() {
+    return { legion: this.cfg.name, baseValor: String(this.baseValor), valor: String(this.runner.view().valor) };
+  }
+
+  setValor(valor: bigint) {
+    this.baseValor = valor;
+    this.runner.command({ type: 'set-valor', valor: this.work.effectiveValor(valor) });
+    return this.valor();
+  }
+
+  scroll() {
+    return { legion: this.cfg.name, scroll: text.decode(this.runner.view().self.scroll) };
+  }
+
+  setScroll(scroll: string) {
+    const b = bytes.encode(scroll);
+    if (b.length > 1024) throw new LegiondError('ERR_INVALID_VALUE', `scroll of ${b.length} bytes exceeds 1024`);
+    this.runner.command({ type: 'set-scroll', scroll: b });
+    return this.scroll();
+  }
+
+  stepdown(forMs: number | null, cancel: boolean) {
+    if (cancel) this.runner.command({ type: 'stepdown-cancel' });
+    else this.runner.command({ type: 'stepdown', forMs: forMs ?? 60_000 });
+    const v = this.runner.view();
+    return { legion: this.cfg.name, draining: v.draining, drainingUntilMs: v.drainingUntilMs };
+  }
+
+  /** SIGHUP: apply what can change without a new identity */
+  reconfigure(cfg: LegionConfig): void {
+    this.cfg = cfg;
+    this.baseValor = cfg.valor;
+    this.runner.command({
+      type: 'reconfigure',
+      params: {
+        name: cfg.nodeName,
+        valor: this.work.effectiveValor(cfg.valor),
+        quorum: cfg.quorum,
+        intervalMs: cfg.intervalMs,
+        toleranceMs: cfg.toleranceMs,
+        jitter: cfg.jitter,
+        preempt: cfg.preempt,
+        preemptDelayMs: cfg.preemptDelayMs,
+        lordDelayMs: cfg.lordDelayMs,
+        scroll: cfg.scroll,
+      },
+    });
+    this.work.reconfigure(cfg);
+  }
+
+  /** clean departure (shutdown or `legionctl leave`), bounded by the hold timeout */
+  async leave(): Promise<void> {
+    if (this.left) return;
+    this.left = true;
+    await this.work.stopLordWork();
+    await this.runner.leave();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.left = true;
+    await this.work.close();
+    await this.runner.close();
+  }
+}
+
+function publicMember(m: MemberInfo, lordUuid: string | null, now: number) {
+  return {
+    uuid: m.uuid,
+    name: m.name,
+    valor: String(m.valor),
+    lord: m.uuid === lordUuid,
+    arbiter: m.arbiter,
+    draining: m.draining,
+    self: m.self,
+    lastSeenMs: m.self ? 0 : Math.max(0, Math.round(now - m.lastSeenMs)),
+    scroll: text.decode(m.scroll),
+  };
+}
+
+export function publicEvent(legion: string, ev: LegionEvent): PublicEvent {
+  return {
+    legion,
+    type: ev.type,
+    epoch: String(ev.epoch),
+    lord: ev.lord ? { uuid: ev.lord.uuid, name: ev.lord.name } : null,
+    ...(ev.member ? { member: { uuid: ev.member.uuid, name: ev.member.name } } : {}),
+    ...(ev.reason ? { reason: ev.reason } : {}),
+    at: new Date().toISOString(),
+  };
+}

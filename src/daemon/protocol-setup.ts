@@ -1,0 +1,52 @@
+import type { LegionConfig } from '../config/types.js';
+import { readSecretFile } from '../config/secrets.js';
+import { LegiondError } from '../errors.js';
+import { nativeMachine } from '../legion/machine.js';
+import type { Machine } from '../legion/types.js';
+import { uwsgiMachine } from '../legion/uwsgi-machine.js';
+import { makeKeyRing, NativeDecoder, NativeEncoder } from '../protocol/native.js';
+import { UwsgiCodec } from '../protocol/uwsgi.js';
+import type { WireCodec } from './wire.js';
+
+/** A core and the codec that speaks its packets, chosen by the legion's `protocol`. */
+export interface ProtocolPair {
+  // biome-ignore lint/suspicious/noExplicitAny: the runner is generic; the pair is matched here
+  machine: Machine<any, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  codec: WireCodec<any>;
+  /** extra init parameters the core takes (uWSGI announces carry the pid) */
+  extraParams: Record<string, unknown>;
+}
+
+export async function setupProtocol(cfg: LegionConfig, wall: () => number): Promise<ProtocolPair> {
+  if (cfg.protocol === 'uwsgi') {
+    if (cfg.insecure || !cfg.secretFile) {
+      throw new LegiondError('ERR_CONFIG', `legion ${cfg.name}: protocol uwsgi needs secret_file (uWSGI always encrypts)`);
+    }
+    const codec = new UwsgiCodec({
+      legion: cfg.name,
+      cipher: cfg.uwsgi.cipher,
+      secret: await readSecretFile(cfg.secretFile),
+      ...(cfg.uwsgi.iv !== null ? { iv: cfg.uwsgi.iv } : {}),
+    });
+    return {
+      machine: uwsgiMachine,
+      codec: { encode: (p, now) => codec.encode(p, now), decode: (b, now) => codec.decode(b, now) },
+      extraParams: { pid: process.pid },
+    };
+  }
+  let keys = null;
+  if (!cfg.insecure) {
+    if (!cfg.secretFile) throw new LegiondError('ERR_CONFIG', `legion ${cfg.name}: secret_file or insecure is required`);
+    const secrets = [await readSecretFile(cfg.secretFile)];
+    for (const f of cfg.acceptSecretFiles) secrets.push(await readSecretFile(f));
+    keys = makeKeyRing(secrets, cfg.name);
+  }
+  const encoder = new NativeEncoder({ legion: cfg.name, keys, wallClock: wall });
+  const decoder = new NativeDecoder({ legion: cfg.name, keys });
+  return {
+    machine: nativeMachine,
+    codec: { encode: (p) => encoder.encode(p), decode: (b, now) => decoder.decode(b, now).announce },
+    extraParams: {},
+  };
+}

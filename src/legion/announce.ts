@@ -1,0 +1,89 @@
+/**
+ * Building and scheduling announces: periodically with jitter so nodes do not fall into lockstep,
+ * and at once when something peers act on changes.
+ */
+import type { Announce, AnnounceFlags, Attestation } from '../protocol/types.js';
+import { viewDigest } from './digest.js';
+import { isDraining } from './self.js';
+import type { SentMaterial } from './state.js';
+import type { Step } from './step.js';
+
+export const MAX_ATTESTATIONS = 32;
+
+/** What this node would announce now; a releasing node keeps its frozen flags and vote. */
+export function currentMaterial(st: Step): SentMaterial {
+  const { s } = st;
+  const live: SentMaterial = {
+    name: s.params.name,
+    valor: s.params.valor,
+    vote: s.vote,
+    flags: { lord: s.lord, arbiter: s.params.valor === 0n, dead: false, draining: isDraining(st) },
+    epoch: s.maxEpoch,
+    scroll: s.params.scroll,
+  };
+  const frozen = s.release?.frozen;
+  return frozen ? { ...live, vote: frozen.vote, flags: frozen.flags, epoch: frozen.epoch } : live;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameFlags(a: Readonly<AnnounceFlags>, b: Readonly<AnnounceFlags>): boolean {
+  return a.lord === b.lord && a.arbiter === b.arbiter && a.dead === b.dead && a.draining === b.draining;
+}
+
+/** Whether peers must hear about the difference now. The epoch alone matters only for a lord. */
+export function materialChanged(a: SentMaterial | null, b: SentMaterial): boolean {
+  if (a === null) return true;
+  return (
+    a.name !== b.name ||
+    a.valor !== b.valor ||
+    a.vote !== b.vote ||
+    !sameFlags(a.flags, b.flags) ||
+    (b.flags.lord && a.epoch !== b.epoch) ||
+    !sameBytes(a.scroll, b.scroll)
+  );
+}
+
+/** Peers we heard directly, freshest first. */
+export function attestations(st: Step): Attestation[] {
+  return [...st.s.peers.values()]
+    .sort((a, b) => b.lastDirectMs - a.lastDirectMs || (a.uuid < b.uuid ? -1 : 1))
+    .slice(0, MAX_ATTESTATIONS)
+    .map((p) => ({ uuid: p.uuid, agoMs: Math.max(0, st.now - p.lastDirectMs) }));
+}
+
+export function buildAnnounce(st: Step, m: SentMaterial): Announce {
+  const { s } = st;
+  return {
+    legion: s.params.legion,
+    uuid: s.params.uuid,
+    name: m.name,
+    valor: m.valor,
+    epoch: m.epoch,
+    vote: m.vote,
+    flags: { ...m.flags },
+    viewDigest: viewDigest([s.params.uuid, ...s.peers.keys()]),
+    scroll: m.scroll,
+    seen: attestations(st),
+  };
+}
+
+export function scheduleNext(st: Step): void {
+  const { s } = st;
+  s.nextAnnounceMs = st.now + s.params.intervalMs * (1 - s.params.jitter * st.rand());
+}
+
+/** Sends when due or when the material changed; either way the periodic timer restarts. */
+export function announceIfNeeded(st: Step, force = false): void {
+  const { s } = st;
+  const m = currentMaterial(st);
+  if (!force && st.now < s.nextAnnounceMs && !materialChanged(s.lastSent, m)) return;
+  st.effects.push({ type: 'send', packet: buildAnnounce(st, m) });
+  s.lastSent = m;
+  scheduleNext(st);
+}

@@ -1,0 +1,96 @@
+/** MemberInfo snapshots and hook events, built from the working state at the moment they happen. */
+import { liveness } from './liveness.js';
+import { isDraining } from './self.js';
+import type { PeerRecord } from './state.js';
+import type { Step } from './step.js';
+import type { HookEvent, MemberInfo } from './types.js';
+
+export function memberInfo(p: PeerRecord): MemberInfo {
+  return {
+    uuid: p.uuid,
+    name: p.name,
+    valor: p.valor,
+    lord: p.flags.lord,
+    arbiter: p.flags.arbiter || p.valor === 0n,
+    draining: p.flags.draining,
+    self: false,
+    scroll: p.scroll,
+    lastSeenMs: liveness(p),
+    vote: p.vote,
+    epoch: p.epoch,
+  };
+}
+
+export function selfInfo(st: Step): MemberInfo {
+  const { s } = st;
+  return {
+    uuid: s.params.uuid,
+    name: s.params.name,
+    valor: s.params.valor,
+    lord: s.lord,
+    arbiter: s.params.valor === 0n,
+    draining: isDraining(st),
+    self: true,
+    scroll: s.params.scroll,
+    lastSeenMs: st.now,
+    vote: s.vote,
+    epoch: s.maxEpoch,
+  };
+}
+
+/** Self and every live peer, ordered by UUID so snapshots compare easily. */
+export function membersSnapshot(st: Step): MemberInfo[] {
+  const all = [selfInfo(st), ...[...st.s.peers.values()].map((p) => memberInfo(p))];
+  return all.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+}
+
+/**
+ * The lord as this node sees it: the claimant it votes for, else any live claimant (highest
+ * epoch, then candidate order), else none.
+ */
+export function lordInfo(st: Step, members: MemberInfo[] = membersSnapshot(st)): MemberInfo | null {
+  const claimants = members.filter((m) => m.lord);
+  const voted = claimants.find((m) => m.uuid === st.s.vote);
+  if (voted) return voted;
+  let best: MemberInfo | null = null;
+  for (const m of claimants) {
+    if (
+      best === null ||
+      m.epoch > best.epoch ||
+      (m.epoch === best.epoch && (m.valor > best.valor || (m.valor === best.valor && m.uuid > best.uuid)))
+    )
+      best = m;
+  }
+  return best;
+}
+
+export function emitEvent(
+  st: Step,
+  type: HookEvent,
+  extra: { member?: MemberInfo; reason?: string } = {},
+): void {
+  const members = membersSnapshot(st);
+  const self = members.find((m) => m.self)!;
+  st.effects.push({
+    type: 'event',
+    event: {
+      type,
+      epoch: st.s.maxEpoch,
+      self,
+      lord: lordInfo(st, members),
+      ...(extra.member ? { member: extra.member } : {}),
+      ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+      members,
+      atMs: st.now,
+    },
+  });
+}
+
+export function nodeEvent(
+  st: Step,
+  type: 'node-joined' | 'node-left',
+  member: MemberInfo,
+  reason?: string,
+): void {
+  emitEvent(st, type, reason === undefined ? { member } : { member, reason });
+}

@@ -1,0 +1,93 @@
+/**
+ * The native core's state. Records are treated as immutable values: a step copies the state and
+ * replaces the records it changes, so a state handed back to the caller is never mutated later.
+ */
+import type { AnnounceFlags } from '../protocol/types.js';
+import type { Ctx, LegionParams } from './types.js';
+
+export type Phase = 'starting' | 'running' | 'releasing' | 'dead';
+
+/** A peer as last heard. Only peers we heard directly exist here; attestation only refreshes them. */
+export interface PeerRecord {
+  readonly uuid: string;
+  readonly name: string;
+  readonly valor: bigint;
+  readonly epoch: bigint;
+  readonly vote: string | null;
+  readonly flags: Readonly<AnnounceFlags>;
+  readonly scroll: Uint8Array;
+  readonly viewDigest: number;
+  readonly firstHeardMs: number;
+  /** last packet received from the peer itself: the only thing that keeps its vote fresh */
+  readonly lastDirectMs: number;
+  /** best estimate of when some live member last heard it directly */
+  readonly attestedMs: number;
+}
+
+/** What went out in the last announce; the flags and vote of a releasing node stay frozen on it. */
+export interface SentMaterial {
+  readonly name: string;
+  readonly valor: bigint;
+  readonly vote: string | null;
+  readonly flags: Readonly<AnnounceFlags>;
+  readonly epoch: bigint;
+  readonly scroll: Uint8Array;
+}
+
+export interface Release {
+  readonly kind: 'stepdown' | 'shutdown';
+  /** the flags and vote announced until the shell reports `hooks-drained` */
+  readonly frozen: SentMaterial;
+}
+
+export interface NativeState {
+  readonly params: LegionParams;
+  readonly phase: Phase;
+  readonly startedAtMs: number | null;
+  readonly lastStepMs: number;
+  readonly peers: ReadonlyMap<string, PeerRecord>;
+  /** highest epoch known: initial epoch, every epoch received, our own */
+  readonly maxEpoch: bigint;
+  readonly lord: boolean;
+  readonly lordEpoch: bigint;
+  /** when the delayed `lord` event is due; null when none is pending */
+  readonly lordEventAtMs: number | null;
+  /** whether the `lord` event went out for the current lordship (so an `unlord` must follow) */
+  readonly lordEventSent: boolean;
+  readonly vote: string | null;
+  /** the best candidate and since when it has been best without interruption (preempt delay) */
+  readonly best: { readonly uuid: string; readonly sinceMs: number } | null;
+  readonly drainingUntilMs: number | null;
+  readonly joined: boolean;
+  /** the node does not make itself lord before this (startup grace, and after a stall) */
+  readonly noLordUntilMs: number;
+  /** after a stall no member expires before this + tolerance: our own pause is no evidence */
+  readonly stallWakeMs: number;
+  readonly nextAnnounceMs: number;
+  readonly lastSent: SentMaterial | null;
+  readonly release: Release | null;
+}
+
+export function initialState(params: LegionParams, ctx: Ctx): NativeState {
+  return {
+    params: { ...params },
+    phase: 'starting',
+    startedAtMs: null,
+    lastStepMs: ctx.now,
+    peers: new Map(),
+    maxEpoch: params.initialEpoch,
+    lord: false,
+    lordEpoch: 0n,
+    lordEventAtMs: null,
+    lordEventSent: false,
+    vote: null,
+    best: null,
+    drainingUntilMs: null,
+    joined: false,
+    noLordUntilMs: Number.POSITIVE_INFINITY,
+    stallWakeMs: Number.NEGATIVE_INFINITY,
+    nextAnnounceMs: Number.POSITIVE_INFINITY,
+    lastSent: null,
+    release: null,
+  };
+}
