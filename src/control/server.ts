@@ -44,8 +44,15 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   server.maxConnections = MAX_CONNECTIONS;
   server.on('error', (err) => logger.error({ err }, 'control server error'));
   await listenPrivately(server, path);
-  await chmod(path, 0o600);
-  const { ino } = await lstat(path);
+  let ino: number;
+  try {
+    await chmod(path, 0o600);
+    ino = (await lstat(path)).ino;
+  } catch (err) {
+    server.close();
+    await unlink(path).catch(() => undefined);
+    throw new LegiondError('ERR_CONTROL_PATH', `cannot secure ${path}: ${(err as Error).message}`, { cause: err });
+  }
   logger.debug({ path }, 'control socket listening');
 
   let closing: Promise<void> | null = null;

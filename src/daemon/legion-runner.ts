@@ -169,7 +169,8 @@ export class LegionRunner<S, P> {
         this.o.sink.onEvent(effect.event);
         return;
       case 'log':
-        this.o.logger[effect.level]({ ...effect.fields }, effect.msg);
+        // the logger is already a child bound to this legion
+        this.o.logger[effect.level](withoutLegion(effect.fields), effect.msg);
         return;
       case 'await-hooks':
         void this.awaitHooks();
@@ -221,4 +222,10 @@ export class LegionRunner<S, P> {
       }
     }
   }
+}
+
+function withoutLegion(fields: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!fields || !('legion' in fields)) return fields ?? {};
+  const { legion: _legion, ...rest } = fields;
+  return rest;
 }

@@ -46,6 +46,8 @@ interface Slot {
 export class ValorChecks {
   private readonly slots: Slot[];
   private started = false;
+  /** a run killed by stop() says nothing about health; its result is not counted */
+  private stopping = false;
 
   constructor(private readonly init: ValorChecksInit) {
     this.slots = init.entries.map((entry) => ({
@@ -66,11 +68,13 @@ export class ValorChecks {
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.stopping = false;
     for (let i = 0; i < this.slots.length; i++) this.schedule(i, 0);
   }
 
   async stop(): Promise<void> {
     this.started = false;
+    this.stopping = true;
     await Promise.all(
       this.slots.map(async (s) => {
         if (s.timer) clearTimeout(s.timer);
@@ -111,6 +115,7 @@ export class ValorChecks {
     });
     const outcome = await s.run.done;
     s.run = null;
+    if (this.stopping) return;
     const before = this.penalty();
     const st = s.state;
     st.lastExitCode = outcome.exitCode;

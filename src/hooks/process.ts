@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { groupAlive, signalGroup } from './group.js';
 import { LineBudget, LineSink } from './lines.js';
-import { commandText, type HookCommand, type HookLogger, type RunOutcome } from './types.js';
+import type { HookCommand, HookLogger, RunOutcome } from './types.js';
 
 export const DEFAULT_KILL_GRACE_MS = 1000;
 export const DEFAULT_MAX_LINE_BYTES = 4096;
@@ -85,8 +85,10 @@ export function runCommand(cmd: HookCommand, opts: RunOptions): RunningCommand {
     child.stdin.end(opts.stdin ?? '');
   }
 
+  let exited = false;
   const kill = () => {
-    if (pid === undefined || terminating) return;
+    // After the leader is reaped its pid may be reused; never signal a group we no longer own.
+    if (pid === undefined || terminating || exited) return;
     terminating = true;
     signalGroup(pid, 'SIGTERM');
     killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), grace);
@@ -109,6 +111,8 @@ export function runCommand(cmd: HookCommand, opts: RunOptions): RunningCommand {
       }
     });
     child.once('exit', (code, signal) => {
+      exited = true;
+      clearTimeout(timeoutTimer);
       const outcome: RunOutcome = {
         exitCode: code,
         signal,
@@ -178,8 +182,4 @@ function failedSpawn(e: unknown, started: number): RunOutcome {
 
 export function outcomeOk(o: RunOutcome): boolean {
   return o.exitCode === 0 && !o.timedOut && o.spawnError === null;
-}
-
-export function describeCommand(cmd: HookCommand): string {
-  return commandText(cmd);
 }

@@ -1,5 +1,6 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -27,6 +28,24 @@ async function serve(handler = new FakeHandler()) {
   const s = await startControlServer({ path, handler, logger });
   cleanup.push(() => s.close());
   return handler;
+}
+
+/** a hand-made server whose connections are destroyed at cleanup, since it never reads them */
+async function rawServer(onConnection: (s: Socket) => void): Promise<Server> {
+  const sockets = new Set<Socket>();
+  const srv = createServer((s) => {
+    sockets.add(s);
+    onConnection(s);
+  });
+  await new Promise<void>((r) => srv.listen(path, r));
+  cleanup.push(
+    () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(r);
+      }),
+  );
+  return srv;
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -60,9 +79,7 @@ describe('controlRequest', () => {
     await serve();
     const uid = process.getuid?.();
     if (uid === 0) {
-      // root ignores file modes, so take away the search permission on the directory from a child's view instead
-      const { spawn } = await import('node:child_process');
-      const { execFileSync } = await import('node:child_process');
+      // root ignores file modes, so the request is made by a child running as nobody
       chmodSync(dir, 0o755);
       const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
       const child = spawn(
@@ -94,16 +111,12 @@ describe('controlRequest', () => {
   });
 
   it('ERR_TIMEOUT when the daemon never answers', async () => {
-    const silent: Server = createServer(() => undefined);
-    await new Promise<void>((r) => silent.listen(path, r));
-    cleanup.push(() => new Promise((r) => silent.close(r)));
+    await rawServer(() => undefined);
     expect(await codeOf(controlRequest(path, 'status', {}, { timeoutMs: 50 }))).toBe('ERR_TIMEOUT');
   });
 
   it('ERR_CONNECTION_CLOSED when the daemon hangs up without a reply', async () => {
-    const rude: Server = createServer((s) => s.end());
-    await new Promise<void>((r) => rude.listen(path, r));
-    cleanup.push(() => new Promise((r) => rude.close(r)));
+    await rawServer((s) => s.end());
     expect(await codeOf(controlRequest(path, 'status'))).toBe('ERR_CONNECTION_CLOSED');
   });
 });

@@ -83,19 +83,22 @@ describe('legionctl against a fake daemon', () => {
   });
 
   it('exits 1 with the daemon error code, 2 on usage errors, and 1 with ERR_NOT_RUNNING without a daemon', async () => {
-    const unknown = await legionctl(['valor', 'get', 'nope']);
+    // independent runs, started together: each legionctl start costs a second or two
+    const [unknown, badN, badFor, missing, down] = await Promise.all([
+      legionctl(['valor', 'get', 'nope']),
+      legionctl(['valor', 'set', 'web', '-3']),
+      legionctl(['stepdown', 'web', '--for', '30']),
+      legionctl(['valor', 'get']),
+      legionctl(['status'], { LEGIOND_CONTROL: join(dir, 'absent.sock') }),
+    ]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^legionctl: .*nope.* \(ERR_UNKNOWN_LEGION\)\n$/);
-    const badN = await legionctl(['valor', 'set', 'web', '-3']);
     expect(badN.code).toBe(2);
     expect(badN.stderr).toMatch(/\(ERR_INVALID_VALUE\)\n$/);
-    const badFor = await legionctl(['stepdown', 'web', '--for', '30']);
     expect(badFor.code).toBe(2);
     expect(badFor.stderr).toMatch(/invalid duration "30".*\(ERR_INVALID_VALUE\)/);
-    const missing = await legionctl(['valor', 'get']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^legionctl: .*legion.*\(ERR_USAGE\)/);
-    const down = await legionctl(['status'], { LEGIOND_CONTROL: join(dir, 'absent.sock') });
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/\(ERR_NOT_RUNNING\)\n$/);
     expect(handler.calls.some((c) => c.cmd === 'valor.set' && c.args.valor === '-3')).toBe(false);
