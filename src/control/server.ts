@@ -51,7 +51,9 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   } catch (err) {
     server.close();
     await unlink(path).catch(() => undefined);
-    throw new LegiondError('ERR_CONTROL_PATH', `cannot secure ${path}: ${(err as Error).message}`, { cause: err });
+    throw new LegiondError('ERR_CONTROL_PATH', `cannot secure ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   logger.debug({ path }, 'control socket listening');
 

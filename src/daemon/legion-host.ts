@@ -175,7 +175,7 @@ export class LegionHost {
       baseValor: String(this.baseValor),
       valor: String(v.valor),
       draining: v.draining,
-      drainingUntilMs: v.drainingUntilMs,
+      drainingUntilMs: wallTime(v.drainingUntilMs),
       phase: v.phase,
       members: v.members.length,
       counters: {
@@ -221,7 +221,7 @@ export class LegionHost {
     if (cancel) this.runner.command({ type: 'stepdown-cancel' });
     else this.runner.command({ type: 'stepdown', forMs: forMs ?? 60_000 });
     const v = this.runner.view();
-    return { legion: this.cfg.name, draining: v.draining, drainingUntilMs: v.drainingUntilMs };
+    return { legion: this.cfg.name, draining: v.draining, drainingUntilMs: wallTime(v.drainingUntilMs) };
   }
 
   /** SIGHUP: apply what can change without a new identity */
@@ -260,6 +260,11 @@ export class LegionHost {
     await this.work.close();
     await this.runner.close();
   }
+}
+
+/** the core keeps monotonic deadlines; operators want a wall-clock time */
+function wallTime(monoMs: number | null): number | null {
+  return monoMs === null ? null : Math.round(Date.now() + (monoMs - performance.now()));
 }
 
 function publicMember(m: MemberInfo, lordUuid: string | null, now: number) {

@@ -1,0 +1,94 @@
+/**
+ * Daemon lifecycle with real processes: multicast transport, SIGHUP reload keeping the UUID,
+ * a bounded shutdown when a hook hangs, and the `npm start` demo.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { controlRequest } from '../../src/control/client.js';
+import { Lab, ROOT, requireBuild } from '../helpers/procs.js';
+
+let lab: Lab;
+afterEach(async () => {
+  await lab.cleanup();
+});
+
+interface Members {
+  legions: Array<{ members: Array<{ uuid: string; name: string; valor: string; lord: boolean; scroll: string; self: boolean }> }>;
+}
+
+describe('legiond lifecycle', () => {
+  it('two nodes find each other over multicast on loopback and elect', async () => {
+    lab = new Lab();
+    const secret = lab.secret();
+    const mc = ['--multicast', '239.255.42.99:46400', '--multicast-interface', '127.0.0.1', '--secret-file', secret];
+    const a = lab.legiond('a', ['--legion', 'mc', '--bind', '0.0.0.0:46400', '--valor', '5', '--node-name', 'a', '--control', lab.path('a.sock'), ...mc]);
+    const b = lab.legiond('b', ['--legion', 'mc', '--bind', '0.0.0.0:46400', '--valor', '9', '--node-name', 'b', '--control', lab.path('b.sock'), ...mc]);
+    await b.waitFor((l) => l.event === 'node-joined' && l.member === 'a', 10_000, 'a seen by b');
+    await a.waitFor((l) => l.event === 'node-joined' && l.member === 'b', 10_000, 'b seen by a');
+    await b.waitEvent('lord');
+    const m = (await controlRequest(lab.path('a.sock'), 'members', {})) as Members;
+    const lord = m.legions[0]!.members.find((x) => x.lord);
+    expect(lord?.name).toBe('b');
+  });
+
+  it('SIGHUP reloads valor and scroll without changing the UUID', async () => {
+    lab = new Lab();
+    const secret = lab.secret();
+    const write = (name: string, valor: number, scroll: string) =>
+      writeFileSync(
+        lab.path(`${name}.yaml`),
+        `control: ${lab.path(`${name}.sock`)}\nlegions:\n  - name: hup\n    node_name: ${name}\n    bind: 127.0.0.1:${name === 'a' ? 46410 : 46411}\n` +
+          `    peers: ["127.0.0.1:${name === 'a' ? 46411 : 46410}"]\n    valor: ${valor}\n    scroll: "${scroll}"\n    secret_file: ${secret}\n`,
+      );
+    write('a', 100, 'v1');
+    write('b', 50, 'b');
+    const a = lab.legiond('a', ['--config', lab.path('a.yaml')]);
+    const b = lab.legiond('b', ['--config', lab.path('b.yaml')]);
+    await a.waitEvent('lord');
+    await b.waitFor((l) => l.event === 'node-joined' && l.member === 'a', 10_000, 'a seen');
+    const before = (await controlRequest(lab.path('b.sock'), 'members', {})) as Members;
+    const aBefore = before.legions[0]!.members.find((x) => x.name === 'a')!;
+    write('a', 10, 'v2');
+    a.kill('SIGHUP');
+    await b.waitEvent('lord', 5000);
+    const after = (await controlRequest(lab.path('b.sock'), 'members', {})) as Members;
+    const aAfter = after.legions[0]!.members.find((x) => x.name === 'a')!;
+    expect(aAfter.uuid).toBe(aBefore.uuid);
+    expect(aAfter.valor).toBe('10');
+    expect(aAfter.scroll).toBe('v2');
+    expect(aAfter.lord).toBe(false);
+    expect(a.events('unlord')).toHaveLength(1);
+    expect(a.child.exitCode).toBeNull();
+  });
+
+  it('SIGTERM finishes in bounded time even when the unlord hook hangs', async () => {
+    lab = new Lab();
+    const a = lab.legiond('a', [
+      '--legion', 'hang', '--bind', '127.0.0.1:46420', '--peer', '127.0.0.1:46421', '--valor', '1', '--insecure',
+      '--control', lab.path('a.sock'), '--hook-timeout', '600ms', '--hold-timeout', '1s', '--on', 'unlord=sleep 60',
+    ]);
+    await a.waitEvent('lord');
+    a.kill('SIGTERM');
+    const exit = await Promise.race([a.exited, new Promise((r) => setTimeout(() => r('hung'), 8000))]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(a.lines.some((l) => l.msg === 'death announced')).toBe(true);
+  });
+
+  it('npm start (the demo) shows an election and a failover', async () => {
+    requireBuild();
+    lab = new Lab();
+    const child = spawn(process.execPath, [join(ROOT, 'dist/src/demo/demo.js'), '--duration', '9', '--base-port', '46430', '--kill-every', '4'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(out).toMatch(/alpha is lord \(epoch 1\)/);
+    expect(out).toMatch(/SIGKILL → alpha/);
+    expect(out).toMatch(/bravo is lord \(epoch 2\) — failover after SIGKILL of alpha took \d+ ms/);
+  });
+});
