@@ -22,6 +22,7 @@ async function pair(base: number, extra: string[] = []): Promise<Proc[]> {
   await n2.waitEvent('lord');
   const n1 = start(0);
   await n1.waitFor((l) => l.event === 'node-joined' && l.member === 'n2', 10_000, 'n2 seen');
+  await Promise.all([n1.ready(), n2.ready()]);
   return [n1, n2];
 }
 

@@ -28,6 +28,7 @@ describe('legiond lifecycle', () => {
     await b.waitFor((l) => l.event === 'node-joined' && l.member === 'a', 10_000, 'a seen by b');
     await a.waitFor((l) => l.event === 'node-joined' && l.member === 'b', 10_000, 'b seen by a');
     await b.waitEvent('lord');
+    await a.ready();
     const m = (await controlRequest(lab.path('a.sock'), 'members', {})) as Members;
     const lord = m.legions[0]!.members.find((x) => x.lord);
     expect(lord?.name).toBe('b');
@@ -48,6 +49,7 @@ describe('legiond lifecycle', () => {
     const b = lab.legiond('b', ['--config', lab.path('b.yaml')]);
     await a.waitEvent('lord');
     await b.waitFor((l) => l.event === 'node-joined' && l.member === 'a', 10_000, 'a seen');
+    await b.ready();
     const before = (await controlRequest(lab.path('b.sock'), 'members', {})) as Members;
     const aBefore = before.legions[0]!.members.find((x) => x.name === 'a')!;
     write('a', 10, 'v2');
@@ -87,8 +89,9 @@ describe('legiond lifecycle', () => {
     child.stderr.on('data', (d) => (out += d));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).toBe(0);
-    expect(out).toMatch(/alpha is lord \(epoch 1\)/);
+    // on a loaded machine a lower node may hold the title alone before alpha's first announce
+    expect(out).toMatch(/alpha is lord \(epoch \d+\)/);
     expect(out).toMatch(/SIGKILL → alpha/);
-    expect(out).toMatch(/bravo is lord \(epoch 2\) — failover after SIGKILL of alpha took \d+ ms/);
+    expect(out).toMatch(/bravo is lord \(epoch \d+\) — failover after SIGKILL of alpha took \d+ ms/);
   });
 });

@@ -80,6 +80,11 @@ export class Proc {
     return this.waitFor((l) => l.event === type && !('command' in l), timeoutMs, `event ${type}`);
   }
 
+  /** the control socket is up once this line is logged */
+  ready(timeoutMs = 10_000): Promise<LogLine> {
+    return this.waitFor((l) => l.msg === 'legiond running', timeoutMs, 'legiond running');
+  }
+
   kill(sig: NodeJS.Signals = 'SIGTERM'): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(sig);
   }
