@@ -84,18 +84,21 @@ export function parseCommandList(v: unknown): HookCommand[] | Bad {
   return out;
 }
 
-/** A classic 5-field cron pattern (minute hour day-of-month month day-of-week). */
+/**
+ * A classic 5-field cron pattern (minute hour day-of-month month day-of-week), or 6 fields with
+ * a leading seconds field for jobs that must run more often than once a minute.
+ */
 export function parseCronSchedule(v: unknown): string | Bad {
   if (typeof v !== 'string') return new Bad(v === undefined ? 'required' : 'expected a cron pattern string');
   const fields = v.trim().split(/\s+/);
-  if (fields.length !== 5) {
+  if (fields.length !== 5 && fields.length !== 6) {
     return new Bad(
-      `"${v}": expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`,
+      `"${v}": expected 5 fields (minute hour day-of-month month day-of-week), or 6 with leading seconds, got ${fields.length}`,
     );
   }
   try {
     // Without a callback croner only parses; nothing is scheduled.
-    new Cron(v, { mode: '5-part' });
+    new Cron(v, { mode: '5-or-6-parts' });
   } catch (e) {
     return new Bad(`"${v}": ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -29,8 +29,8 @@ export interface CronRunnerInit {
   logger: HookLogger;
   killGraceMs?: number;
   baseEnv?: NodeJS.ProcessEnv;
-  /** '5-part' for configs; tests use '6-part' (seconds) patterns */
-  mode?: '5-part' | '6-part';
+  /** default '5-or-6-parts': classic patterns, or a leading seconds field */
+  mode?: '5-part' | '6-part' | '5-or-6-parts';
   /** each finished run */
   onRun?: (run: { index: number; command: HookCommand; outcome: RunOutcome; ok: boolean }) => void;
 }
@@ -45,7 +45,7 @@ export class CronRunner {
     if (this.jobs.length > 0) return;
     this.jobs = this.init.entries.map(
       (e, i) =>
-        new Cron(e.schedule, { mode: this.init.mode ?? '5-part', name: `${this.init.legion}#${i}` }, () =>
+        new Cron(e.schedule, { mode: this.init.mode ?? '5-or-6-parts', name: `${this.init.legion}#${i}` }, () =>
           this.fire(i),
         ),
     );

@@ -4,7 +4,9 @@
  * draining flag on the wire). Differences from uWSGI, each deliberate:
  * - node-left events for death announces too (DESIGN §4), and the election reruns at once;
  * - a member's newest scroll is kept, not the first one seen;
- * - a valor change replaces the member at once instead of letting the old identity time out;
+ * - a valor change replaces the member at once instead of letting the old identity time out, and
+ *   our own valor changes send a death announce for the old identity first, so uWSGI peers
+ *   drop it at once too;
  * - stepdown announces valor 0 (an arbiter) until it ends, since uWSGI has no draining flag;
  * - losing the configured quorum unlords at once (uWSGI only does so when it logs its warning);
  * - `epoch` is a local counter of lord changes this node has seen, starting from `initialEpoch`;
@@ -12,7 +14,7 @@
  * Announces carry `unix: 0`; the codec stamps `unix` and `lord` from the wall clock.
  */
 import type { UwsgiAnnounce } from '../protocol/uwsgi.js';
-import type { Command, Ctx, Effect, Input, LegionParams, Machine, StepResult } from './types.js';
+import type { Command, Ctx, Effect, HookEvent, Input, LegionParams, Machine, StepResult } from './types.js';
 import { ballot, checksumOf, countVotes } from './uwsgi-election.js';
 import { applyAnnounce, expireMembers, nextExpiry } from './uwsgi-members.js';
 import type { UwsgiParams, UwsgiState } from './uwsgi-types.js';
@@ -27,6 +29,8 @@ interface Turn {
   now: number;
   /** send an announce at the end of this step, whatever the schedule says */
   announce: boolean;
+  /** the valor peers knew us by when the step began */
+  valorBefore: bigint;
 }
 
 function init(params: LegionParams & { pid?: number }, ctx: Ctx): UwsgiState {
@@ -51,7 +55,7 @@ function init(params: LegionParams & { pid?: number }, ctx: Ctx): UwsgiState {
 
 function step(s: UwsgiState, input: Input<UwsgiAnnounce>, ctx: Ctx): StepResult<UwsgiState, UwsgiAnnounce> {
   if (s.phase === 'dead') return { state: s, effects: [], wakeAt: Number.POSITIVE_INFINITY };
-  const t: Turn = { s, effects: [], now: ctx.now, announce: false };
+  const t: Turn = { s, effects: [], now: ctx.now, announce: false, valorBefore: announcedValor(s) };
   switch (input.type) {
     case 'start':
       if (t.s.startedAtMs === null) {
@@ -154,6 +158,14 @@ function settle(t: Turn, ctx: Ctx): void {
   t.s = expired.state;
   t.effects.push(...expired.effects);
   elect(t);
+  if (announcedValor(t.s) !== t.valorBefore) {
+    // peers key members by (valor, name, uuid): bury the old identity now, or uWSGI peers keep it
+    // until it times out and, their checksum differing from ours, elect nobody meanwhile
+    const old: UwsgiAnnounce = { ...announceOf(t.s, t.now, true), valor: t.valorBefore };
+    delete old.lordForMs;
+    t.effects.push({ type: 'send', packet: old, repeat: UWSGI_DEATH_REPEAT });
+    t.announce = true;
+  }
   if (t.announce || t.now >= t.s.nextAnnounceAtMs) {
     t.effects.push({ type: 'send', packet: announceOf(t.s, t.now, false) });
     t.s = { ...t.s, nextAnnounceAtMs: t.now + jittered(t.s.params, ctx.rand) };
@@ -194,6 +206,8 @@ function elect(t: Turn): void {
   } else if (votes > 0 && t.s.lordSinceMs !== null) {
     unlord(t, 'quorum');
   }
+  // an arbiter never holds the title, agreement or not
+  if (valor === 0n && t.s.lordSinceMs !== null) unlord(t, 'arbiter');
 }
 
 function die(t: Turn): StepResult<UwsgiState, UwsgiAnnounce> {
@@ -225,7 +239,7 @@ function announceOf(s: UwsgiState, now: number, dead: boolean): UwsgiAnnounce {
   return a;
 }
 
-function emit(t: Turn, type: Parameters<typeof makeEvent>[1], reason?: string): void {
+function emit(t: Turn, type: HookEvent, reason?: string): void {
   const extra = reason === undefined ? {} : { reason };
   t.effects.push({ type: 'event', event: makeEvent(t.s, type, t.now, extra) });
 }

@@ -10,8 +10,6 @@ import { makeEvent } from './uwsgi-view.js';
 export interface MemberChange {
   state: UwsgiState;
   effects: Effect<UwsgiAnnounce>[];
-  /** the member list changed, or a member's vote or checksum did: worth re-running the election */
-  changed: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -28,7 +26,7 @@ export function applyAnnounce(s: UwsgiState, p: UwsgiAnnounce, now: number): Mem
   if (existing === undefined) {
     // a death announce from a node we do not know (e.g. a uWSGI node suspended after a failed
     // lord hook keeps sending them) must not add it
-    if (p.dead) return { state: s, effects, changed: false };
+    if (p.dead) return { state: s, effects };
     let state = s;
     const stale = s.members.find(same);
     if (stale !== undefined) {
@@ -41,7 +39,7 @@ export function applyAnnounce(s: UwsgiState, p: UwsgiAnnounce, now: number): Mem
     const member = toMember(p, now);
     state = { ...state, members: [...state.members, member] };
     effects.push({ type: 'event', event: makeEvent(state, 'node-joined', now, { member }) });
-    return { state, effects, changed: true };
+    return { state, effects };
   }
   if (p.dead) {
     const state = { ...s, members: s.members.filter((m) => m !== existing) };
@@ -49,27 +47,22 @@ export function applyAnnounce(s: UwsgiState, p: UwsgiAnnounce, now: number): Mem
       type: 'event',
       event: makeEvent(state, 'node-left', now, { member: existing, reason: 'death' }),
     });
-    return { state, effects, changed: true };
+    return { state, effects };
   }
   const updated = toMember(p, now);
-  const changed =
-    existing.checksum !== updated.checksum ||
-    existing.lordValor !== updated.lordValor ||
-    existing.lordUuid !== updated.lordUuid;
-  const state = { ...s, members: s.members.map((m) => (m === existing ? updated : m)) };
-  return { state, effects, changed };
+  return { state: { ...s, members: s.members.map((m) => (m === existing ? updated : m)) }, effects };
 }
 
 /** Remove members not heard for more than the tolerance (node-left, reason `timeout`). */
 export function expireMembers(s: UwsgiState, now: number): MemberChange {
   const gone = s.members.filter((m) => now - m.lastSeenMs > s.params.toleranceMs);
-  if (gone.length === 0) return { state: s, effects: [], changed: false };
+  if (gone.length === 0) return { state: s, effects: [] };
   const state = { ...s, members: s.members.filter((m) => !gone.includes(m)) };
   const effects: Effect<UwsgiAnnounce>[] = gone.map((member) => ({
     type: 'event',
     event: makeEvent(state, 'node-left', now, { member, reason: 'timeout' }),
   }));
-  return { state, effects, changed: true };
+  return { state, effects };
 }
 
 /** The earliest time a member will time out, or Infinity when there are none. */

@@ -216,8 +216,8 @@ describe('config errors name the file and the key', () => {
       /config\/bad\.yaml: legions\[0\]\.cron\[0\]\.schedule: .*61/,
     ],
     [
-      'cron with seconds field',
-      legionWith({ cron: '[{schedule: "*/5 * * * * *", command: x}]' }),
+      'cron with seven fields',
+      legionWith({ cron: '[{schedule: "0 */5 * * * * 2030", command: x}]' }),
       /legions\[0\]\.cron\[0\]\.schedule: .*expected 5 fields/,
     ],
     [
