@@ -61,7 +61,9 @@ program
     try {
       const cfg = await loadConfigFile(file);
       await checkSecrets(cfg);
-      process.stdout.write(`${file}: ok (${cfg.legions.length} legion${cfg.legions.length === 1 ? '' : 's'})\n`);
+      process.stdout.write(
+        `${file}: ok (${cfg.legions.length} legion${cfg.legions.length === 1 ? '' : 's'})\n`,
+      );
     } catch (e) {
       fail(e);
     }

@@ -41,7 +41,10 @@ export class DaemonControl implements ControlHandler {
       case 'valor.set': {
         const raw = str(args, 'valor');
         if (!/^\d{1,20}$/.test(raw) || BigInt(raw) > U64_MAX) {
-          throw new LegiondError('ERR_INVALID_VALUE', `valor must be an integer from 0 to ${U64_MAX}, got "${raw}"`);
+          throw new LegiondError(
+            'ERR_INVALID_VALUE',
+            `valor must be an integer from 0 to ${U64_MAX}, got "${raw}"`,
+          );
         }
         return this.host(args).setValor(BigInt(raw));
       }

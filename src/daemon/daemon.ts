@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LegiondConfig } from '../config/types.js';
-import { startControlServer, type ControlServer } from '../control/server.js';
+import { type ControlServer, startControlServer } from '../control/server.js';
 import { DaemonControl } from './control-handler.js';
 import { LegionHost } from './legion-host.js';
 import type { Logger } from './logger.js';
@@ -41,7 +41,10 @@ export class Daemon {
         (h) => this.leaveLegion(h),
       ),
     });
-    this.o.logger.info({ control: this.config.control, legions: this.hosts.map((h) => h.name) }, 'legiond running');
+    this.o.logger.info(
+      { control: this.config.control, legions: this.hosts.map((h) => h.name) },
+      'legiond running',
+    );
   }
 
   private async startLegion(lc: LegiondConfig['legions'][number]): Promise<void> {
@@ -50,7 +53,8 @@ export class Daemon {
       uuid = randomUUID();
       this.uuids.set(lc.name, uuid);
     }
-    if (lc.insecure) this.o.logger.warn({ legion: lc.name }, 'insecure: announces are sent and accepted unauthenticated');
+    if (lc.insecure)
+      this.o.logger.warn({ legion: lc.name }, 'insecure: announces are sent and accepted unauthenticated');
     const host = new LegionHost({ config: lc, uuid, logger: this.o.logger, stateDir: this.config.stateDir });
     await host.start();
     this.hosts.push(host);
@@ -88,7 +92,16 @@ export class Daemon {
       return;
     }
     const transportKey = (l: LegiondConfig['legions'][number]) =>
-      JSON.stringify([l.protocol, l.bind, l.peers, l.multicast, l.secretFile, l.acceptSecretFiles, l.insecure, l.uwsgi]);
+      JSON.stringify([
+        l.protocol,
+        l.bind,
+        l.peers,
+        l.multicast,
+        l.secretFile,
+        l.acceptSecretFiles,
+        l.insecure,
+        l.uwsgi,
+      ]);
     for (const h of [...this.hosts]) {
       const nl = next.legions.find((l) => l.name === h.name);
       if (!nl) {

@@ -20,7 +20,8 @@ export class EpochStore {
   async load(): Promise<bigint> {
     try {
       const text = (await readFile(this.file, 'utf8')).trim();
-      if (!/^\d{1,20}$/.test(text)) throw new LegiondError('ERR_STATE', `${this.file}: not an epoch: ${text}`);
+      if (!/^\d{1,20}$/.test(text))
+        throw new LegiondError('ERR_STATE', `${this.file}: not an epoch: ${text}`);
       this.written = BigInt(text);
       return this.written;
     } catch (e) {

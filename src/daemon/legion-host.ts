@@ -4,7 +4,7 @@ import { LegiondError } from '../errors.js';
 import type { LegionEvent, LegionParams, LegionView, MemberInfo } from '../legion/types.js';
 import { openUdpTransport } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
-import { LegionRunner, type Clock, systemClock } from './legion-runner.js';
+import { type Clock, LegionRunner, systemClock } from './legion-runner.js';
 import type { Logger } from './logger.js';
 import { LordWork } from './lord-work.js';
 import { setupProtocol } from './protocol-setup.js';
@@ -89,7 +89,8 @@ export class LegionHost {
       config: cfg,
       logger: log,
       view: () => this.runner.view(),
-      onLordHookFailed: (stepdownMs) => this.runner.command({ type: 'hook-failed', event: 'lord', stepdownMs }),
+      onLordHookFailed: (stepdownMs) =>
+        this.runner.command({ type: 'hook-failed', event: 'lord', stepdownMs }),
       onEffectiveValor: (valor) => this.runner.command({ type: 'set-valor', valor }),
     });
     const params: LegionParams & Record<string, unknown> = {
@@ -122,7 +123,12 @@ export class LegionHost {
       },
     });
     log.info(
-      { uuid: this.o.uuid, valor: String(params.valor), protocol: cfg.protocol, bind: `${cfg.bind.host}:${cfg.bind.port}` },
+      {
+        uuid: this.o.uuid,
+        valor: String(params.valor),
+        protocol: cfg.protocol,
+        bind: `${cfg.bind.host}:${cfg.bind.port}`,
+      },
       'legion starting',
     );
     this.runner.start();
@@ -144,7 +150,9 @@ export class LegionHost {
     );
     this.work.onEvent(ev);
     if (this.epochStore) {
-      this.epochStore.save(ev.epoch).catch((e) => this.o.logger.error({ err: e }, 'could not persist the epoch'));
+      this.epochStore
+        .save(ev.epoch)
+        .catch((e) => this.o.logger.error({ err: e }, 'could not persist the epoch'));
     }
     const pub = publicEvent(this.cfg.name, ev);
     for (const l of this.listeners) l(pub);
@@ -197,7 +205,11 @@ export class LegionHost {
   }
 
   valor() {
-    return { legion: this.cfg.name, baseValor: String(this.baseValor), valor: String(this.runner.view().valor) };
+    return {
+      legion: this.cfg.name,
+      baseValor: String(this.baseValor),
+      valor: String(this.runner.view().valor),
+    };
   }
 
   setValor(valor: bigint) {
@@ -212,7 +224,8 @@ export class LegionHost {
 
   setScroll(scroll: string) {
     const b = bytes.encode(scroll);
-    if (b.length > 1024) throw new LegiondError('ERR_INVALID_VALUE', `scroll of ${b.length} bytes exceeds 1024`);
+    if (b.length > 1024)
+      throw new LegiondError('ERR_INVALID_VALUE', `scroll of ${b.length} bytes exceeds 1024`);
     this.runner.command({ type: 'set-scroll', scroll: b });
     return this.scroll();
   }

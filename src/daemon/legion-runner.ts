@@ -1,5 +1,14 @@
 import { isLegiondError } from '../errors.js';
-import type { Command, Ctx, Effect, Input, LegionEvent, LegionParams, LegionView, Machine } from '../legion/types.js';
+import type {
+  Command,
+  Ctx,
+  Effect,
+  Input,
+  LegionEvent,
+  LegionParams,
+  LegionView,
+  Machine,
+} from '../legion/types.js';
 import type { Transport } from '../transport/types.js';
 import { Counters, RateLimiter } from './counters.js';
 import type { Logger } from './logger.js';
@@ -107,7 +116,9 @@ export class LegionRunner<S, P> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     // let the spaced copies of a death announce go out before the socket closes
-    await new Promise((r) => setTimeout(r, this.pendingSends.size > 0 ? (this.o.repeatSpacingMs ?? 15) * 3 : 0));
+    await new Promise((r) =>
+      setTimeout(r, this.pendingSends.size > 0 ? (this.o.repeatSpacingMs ?? 15) * 3 : 0),
+    );
     for (const t of this.pendingSends) clearTimeout(t);
     await this.o.transport.close();
     this.stoppedResolve?.();
@@ -180,14 +191,17 @@ export class LegionRunner<S, P> {
         if (this.timer) clearTimeout(this.timer);
         this.timer = null;
         // death hooks were queued just before this effect; wait for them (bounded) and finish
-        void this.withTimeout(this.o.sink.drained(), this.o.holdTimeoutMs).then(() => this.stoppedResolve?.());
+        void this.withTimeout(this.o.sink.drained(), this.o.holdTimeoutMs).then(() =>
+          this.stoppedResolve?.(),
+        );
         return;
     }
   }
 
   private async awaitHooks(): Promise<void> {
     const drained = await this.withTimeout(this.o.sink.drained(), this.o.holdTimeoutMs);
-    if (!drained) this.o.logger.warn({ legion: this.legion }, 'hooks still running at hold timeout; going on');
+    if (!drained)
+      this.o.logger.warn({ legion: this.legion }, 'hooks still running at hold timeout; going on');
     this.apply({ type: 'hooks-drained' });
   }
 

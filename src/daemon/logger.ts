@@ -1,4 +1,4 @@
-import pino, { type Logger, type DestinationStream } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger };
@@ -16,7 +16,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const base = { level: opts.level ?? 'info', base: { pid: process.pid } };
   const wantPretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
   if (wantPretty) {
-    return pino(base, pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+    return pino(
+      base,
+      pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }),
+    );
   }
   return opts.destination ? pino(base, opts.destination) : pino(base, pino.destination({ sync: true }));
 }

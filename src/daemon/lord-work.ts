@@ -24,7 +24,7 @@ export class LordWork {
   private lord = false;
   private base: bigint;
 
-  constructor(private readonly o: LordWorkOptions) {
+  constructor(o: LordWorkOptions) {
     this.cfg = o.config;
     this.base = o.config.valor;
     const legion = o.config.name;
@@ -41,7 +41,13 @@ export class LordWork {
       },
     });
     const context = () => viewContext(o.view(), 'cron');
-    this.cron = new CronRunner({ legion, entries: o.config.cron, isLord: () => this.lord, context, logger: o.logger });
+    this.cron = new CronRunner({
+      legion,
+      entries: o.config.cron,
+      isLord: () => this.lord,
+      context,
+      logger: o.logger,
+    });
     this.daemons = new DaemonSupervisor({
       legion,
       entries: o.config.daemons,

@@ -1,5 +1,5 @@
-import type { LegionConfig } from '../config/types.js';
 import { readSecretFile } from '../config/secrets.js';
+import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { nativeMachine } from '../legion/machine.js';
 import type { Machine } from '../legion/types.js';
@@ -21,7 +21,10 @@ export interface ProtocolPair {
 export async function setupProtocol(cfg: LegionConfig, wall: () => number): Promise<ProtocolPair> {
   if (cfg.protocol === 'uwsgi') {
     if (cfg.insecure || !cfg.secretFile) {
-      throw new LegiondError('ERR_CONFIG', `legion ${cfg.name}: protocol uwsgi needs secret_file (uWSGI always encrypts)`);
+      throw new LegiondError(
+        'ERR_CONFIG',
+        `legion ${cfg.name}: protocol uwsgi needs secret_file (uWSGI always encrypts)`,
+      );
     }
     const codec = new UwsgiCodec({
       legion: cfg.name,
@@ -37,7 +40,8 @@ export async function setupProtocol(cfg: LegionConfig, wall: () => number): Prom
   }
   let keys = null;
   if (!cfg.insecure) {
-    if (!cfg.secretFile) throw new LegiondError('ERR_CONFIG', `legion ${cfg.name}: secret_file or insecure is required`);
+    if (!cfg.secretFile)
+      throw new LegiondError('ERR_CONFIG', `legion ${cfg.name}: secret_file or insecure is required`);
     const secrets = [await readSecretFile(cfg.secretFile)];
     for (const f of cfg.acceptSecretFiles) secrets.push(await readSecretFile(f));
     keys = makeKeyRing(secrets, cfg.name);

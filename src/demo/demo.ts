@@ -76,7 +76,9 @@ function onLog(n: Node, line: string): void {
     return;
   }
   if (rec.event === 'lord') {
-    const took = killedAt ? ` — failover after ${killedAt.how} of ${killedAt.victim} took ${Math.round(performance.now() - killedAt.at)} ms` : '';
+    const took = killedAt
+      ? ` — failover after ${killedAt.how} of ${killedAt.victim} took ${Math.round(performance.now() - killedAt.at)} ms`
+      : '';
     say(`★ ${n.name} is lord (epoch ${rec.epoch})${took}`);
     lord = n.name;
     killedAt = null;
@@ -128,7 +130,9 @@ function stop(code: number): void {
   }, 10_000).unref();
 }
 
-say(`legiond demo: legion "demo" on 127.0.0.1:${basePort}-${basePort + 2}, valors alpha 300, bravo 200, charlie 100`);
+say(
+  `legiond demo: legion "demo" on 127.0.0.1:${basePort}-${basePort + 2}, valors alpha 300, bravo 200, charlie 100`,
+);
 say(`every ${killEvery / 1000} s the lord is killed (SIGKILL, then SIGTERM next time); Ctrl-C to stop`);
 for (const n of nodes) start(n);
 setInterval(cycle, killEvery);

@@ -3,8 +3,8 @@
  * garbage and wrong-key packets are counted and ignored while the legion keeps its lord.
  */
 import { spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlRequest } from '../../src/control/client.js';
@@ -17,7 +17,11 @@ afterEach(async () => {
 });
 
 interface Status {
-  legions: Array<{ lord: { name: string } | null; epoch: string; counters: { rejected: Record<string, number>; packetsReceived: number } }>;
+  legions: Array<{
+    lord: { name: string } | null;
+    epoch: string;
+    counters: { rejected: Record<string, number>; packetsReceived: number };
+  }>;
 }
 
 describe('bad input to a running legiond', () => {
@@ -25,12 +29,18 @@ describe('bad input to a running legiond', () => {
     requireBuild();
     lab = new Lab();
     const file = lab.path('bad.yaml');
-    writeFileSync(file, 'legions:\n  - name: web\n    bind: 127.0.0.1:4000\n    peers: ["127.0.0.1:4001"]\n    insecure: true\n    valour: 5\n');
+    writeFileSync(
+      file,
+      'legions:\n  - name: web\n    bind: 127.0.0.1:4000\n    peers: ["127.0.0.1:4001"]\n    insecure: true\n    valour: 5\n',
+    );
     const r = spawnSync(process.execPath, [LEGIOND, '--config', file], { encoding: 'utf8', timeout: 10_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(file);
     expect(r.stderr).toContain('valour');
-    const check = spawnSync(process.execPath, [LEGIOND, 'check-config', file], { encoding: 'utf8', timeout: 10_000 });
+    const check = spawnSync(process.execPath, [LEGIOND, 'check-config', file], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(check.status).toBe(2);
     expect(check.stderr).toContain('legions[0]');
   });
@@ -40,13 +50,22 @@ describe('bad input to a running legiond', () => {
     lab = new Lab();
     const secret = lab.secret();
     const file = lab.path('good.yaml');
-    writeFileSync(file, `legions:\n  - name: web\n    bind: 127.0.0.1:4000\n    peers: ["127.0.0.1:4001"]\n    secret_file: ${secret}\n`);
-    const ok = spawnSync(process.execPath, [LEGIOND, 'check-config', file], { encoding: 'utf8', timeout: 10_000 });
+    writeFileSync(
+      file,
+      `legions:\n  - name: web\n    bind: 127.0.0.1:4000\n    peers: ["127.0.0.1:4001"]\n    secret_file: ${secret}\n`,
+    );
+    const ok = spawnSync(process.execPath, [LEGIOND, 'check-config', file], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('ok');
     chmodSync(secret, 0o644);
-    const bad = spawnSync(process.execPath, [LEGIOND, 'check-config', file], { encoding: 'utf8', timeout: 10_000 });
+    const bad = spawnSync(process.execPath, [LEGIOND, 'check-config', file], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('ERR_SECRET_PERMS');
   });
@@ -54,7 +73,22 @@ describe('bad input to a running legiond', () => {
   it('a bad flag value exits 2 and names the flag', () => {
     requireBuild();
     lab = new Lab();
-    const r = spawnSync(process.execPath, [LEGIOND, '--legion', 'x', '--bind', '127.0.0.1:4000', '--peer', '127.0.0.1:4001', '--insecure', '--valor', '-3'], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        LEGIOND,
+        '--legion',
+        'x',
+        '--bind',
+        '127.0.0.1:4000',
+        '--peer',
+        '127.0.0.1:4001',
+        '--insecure',
+        '--valor',
+        '-3',
+      ],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--valor');
   });
@@ -64,21 +98,43 @@ describe('bad input to a running legiond', () => {
     const secret = lab.secret();
     const base = 46300;
     const nodes = [0, 1].map((i) =>
-      lab.legiond(`n${i + 1}`, lab.nodeArgs({ legion: 'web', base, i, n: 2, valor: (i + 1) * 100, extra: ['--secret-file', secret] })),
+      lab.legiond(
+        `n${i + 1}`,
+        lab.nodeArgs({
+          legion: 'web',
+          base,
+          i,
+          n: 2,
+          valor: (i + 1) * 100,
+          extra: ['--secret-file', secret],
+        }),
+      ),
     );
     await nodes[1]!.waitEvent('lord');
     await nodes[0]!.waitFor((l) => l.event === 'node-joined' && l.member === 'n2', 10_000, 'n2 seen');
     await Promise.all(nodes.map((n) => n.ready()));
-    const epochBefore = ((await controlRequest(lab.path('n2.sock'), 'status', {})) as Status).legions[0]!.epoch;
+    const epochBefore = ((await controlRequest(lab.path('n2.sock'), 'status', {})) as Status).legions[0]!
+      .epoch;
     const sock = createSocket('udp4');
     const send = (b: Uint8Array, port: number) =>
       new Promise<void>((r, j) => sock.send(b, port, '127.0.0.1', (e) => (e ? j(e) : r())));
-    const wrongKey = new NativeEncoder({ legion: 'web', keys: makeKeyRing([new TextEncoder().encode('not the secret')], 'web'), wallClock: () => Date.now() });
+    const wrongKey = new NativeEncoder({
+      legion: 'web',
+      keys: makeKeyRing([new TextEncoder().encode('not the secret')], 'web'),
+      wallClock: () => Date.now(),
+    });
     const forged = (valor: bigint) =>
       wrongKey.encode({
-        legion: 'web', uuid: 'ffffffff-ffff-4fff-bfff-ffffffffffff', name: 'mallory', valor, epoch: 99n,
-        vote: 'ffffffff-ffff-4fff-bfff-ffffffffffff', flags: { lord: true, arbiter: false, dead: false, draining: false },
-        viewDigest: 0, scroll: new Uint8Array(), seen: [],
+        legion: 'web',
+        uuid: 'ffffffff-ffff-4fff-bfff-ffffffffffff',
+        name: 'mallory',
+        valor,
+        epoch: 99n,
+        vote: 'ffffffff-ffff-4fff-bfff-ffffffffffff',
+        flags: { lord: true, arbiter: false, dead: false, draining: false },
+        viewDigest: 0,
+        scroll: new Uint8Array(),
+        seen: [],
       });
     for (let k = 0; k < 200; k++) {
       for (const port of [base, base + 1]) {

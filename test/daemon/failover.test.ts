@@ -13,7 +13,10 @@ afterEach(async () => {
 
 /** every hook appends "<node> <event> <epoch>" to one file, so order across processes is visible */
 function hookArgs(file: string, events: string[], extra: Record<string, string> = {}): string[] {
-  return events.flatMap((e) => ['--on', `${e}=${extra[e] ?? ''}echo "$LEGION_NODE_NAME ${e} $LEGION_EPOCH" >> ${file}`]);
+  return events.flatMap((e) => [
+    '--on',
+    `${e}=${extra[e] ?? ''}echo "$LEGION_NODE_NAME ${e} $LEGION_EPOCH" >> ${file}`,
+  ]);
 }
 
 /** a zombie waiting for a slow init to reap it counts as dead */
@@ -40,12 +43,23 @@ function readHookLog(file: string): string[] {
 async function threeNodes(base: number, extra: (i: number) => string[] = () => []): Promise<Proc[]> {
   const secret = lab.secret();
   const start = (i: number) =>
-    lab.legiond(`n${i + 1}`, lab.nodeArgs({ legion: 'web', base, i, n: 3, valor: (i + 1) * 100, extra: ['--secret-file', secret, ...extra(i)] }));
+    lab.legiond(
+      `n${i + 1}`,
+      lab.nodeArgs({
+        legion: 'web',
+        base,
+        i,
+        n: 3,
+        valor: (i + 1) * 100,
+        extra: ['--secret-file', secret, ...extra(i)],
+      }),
+    );
   const n3 = start(2);
   await n3.waitEvent('lord');
   const n1 = start(0);
   const n2 = start(1);
-  for (const n of [n1, n2]) await n.waitFor((l) => l.event === 'node-joined' && l.member === 'n3', 10_000, 'n3 to be seen');
+  for (const n of [n1, n2])
+    await n.waitFor((l) => l.event === 'node-joined' && l.member === 'n3', 10_000, 'n3 to be seen');
   return [n1, n2, n3];
 }
 
@@ -54,7 +68,17 @@ describe('real legiond processes on loopback', () => {
     lab = new Lab();
     const secret = lab.secret();
     const nodes = [0, 1, 2].map((i) =>
-      lab.legiond(`n${i + 1}`, lab.nodeArgs({ legion: 'web', base: 46240, i, n: 3, valor: (i + 1) * 100, extra: ['--secret-file', secret] })),
+      lab.legiond(
+        `n${i + 1}`,
+        lab.nodeArgs({
+          legion: 'web',
+          base: 46240,
+          i,
+          n: 3,
+          valor: (i + 1) * 100,
+          extra: ['--secret-file', secret],
+        }),
+      ),
     );
     await nodes[2]!.waitEvent('lord');
     for (const n of nodes.slice(0, 2)) {
@@ -118,13 +142,31 @@ describe('real legiond processes on loopback', () => {
     const log = lab.path('hooks.log');
     const pidFile = lab.path('grandchild.pid');
     const n = lab.legiond('solo', [
-      '--legion', 'hang', '--bind', '127.0.0.1:46230', '--peer', '127.0.0.1:46231', '--valor', '10',
-      '--insecure', '--control', lab.path('solo.sock'), '--hook-timeout', '500ms',
-      '--on', `setup=sh -c 'sleep 30; echo never' & echo $! > ${pidFile}; sleep 30`,
-      '--on', `join=echo "join ran" >> ${log}`,
-      '--on', `lord=echo "lord ran" >> ${log}`,
+      '--legion',
+      'hang',
+      '--bind',
+      '127.0.0.1:46230',
+      '--peer',
+      '127.0.0.1:46231',
+      '--valor',
+      '10',
+      '--insecure',
+      '--control',
+      lab.path('solo.sock'),
+      '--hook-timeout',
+      '500ms',
+      '--on',
+      `setup=sh -c 'sleep 30; echo never' & echo $! > ${pidFile}; sleep 30`,
+      '--on',
+      `join=echo "join ran" >> ${log}`,
+      '--on',
+      `lord=echo "lord ran" >> ${log}`,
     ]);
-    const setupEnd = await n.waitFor((l) => l.msg === 'hook failed' && l.event === 'setup', 8000, 'the setup hook to end');
+    const setupEnd = await n.waitFor(
+      (l) => l.msg === 'hook failed' && l.event === 'setup',
+      8000,
+      'the setup hook to end',
+    );
     expect(setupEnd.timedOut).toBe(true);
     await n.waitFor((l) => l.msg === 'hook finished' && l.event === 'lord', 8000, 'the lord hook');
     expect(readHookLog(log)).toEqual(['join ran', 'lord ran']);

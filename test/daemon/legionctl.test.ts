@@ -2,8 +2,7 @@
  * legionctl against real daemons on loopback: valor, stepdown, scroll, events, permissions and
  * bad requests.
  */
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,7 +16,17 @@ afterEach(async () => {
 async function pair(base: number, extra: string[] = []): Promise<Proc[]> {
   const secret = lab.secret();
   const start = (i: number) =>
-    lab.legiond(`n${i + 1}`, lab.nodeArgs({ legion: 'web', base, i, n: 2, valor: (i + 1) * 100, extra: ['--secret-file', secret, ...extra] }));
+    lab.legiond(
+      `n${i + 1}`,
+      lab.nodeArgs({
+        legion: 'web',
+        base,
+        i,
+        n: 2,
+        valor: (i + 1) * 100,
+        extra: ['--secret-file', secret, ...extra],
+      }),
+    );
   const n2 = start(1);
   await n2.waitEvent('lord');
   const n1 = start(0);
@@ -72,7 +81,11 @@ describe('legionctl with real daemons', () => {
     expect(ctl('n2', 'stepdown', 'web', '--cancel').code).toBe(0);
     await n1!.waitEvent('unlord', 5000);
     await until(() => lordOf('n1') === 'n2', 'n2 to take the title back');
-    await n2!.waitFor((l) => l.event === 'lord' && n2!.events('lord').length === 2, 5000, 'a second lord event');
+    await n2!.waitFor(
+      (l) => l.event === 'lord' && n2!.events('lord').length === 2,
+      5000,
+      'a second lord event',
+    );
     expect(n2!.events('lord')).toHaveLength(2);
   });
 
@@ -80,10 +93,17 @@ describe('legionctl with real daemons', () => {
     lab = new Lab();
     await pair(46520);
     expect(ctl('n2', 'scroll', 'set', 'web', 'addr=10.0.0.5:6379').code).toBe(0);
-    await until(() => {
-      const m = JSON.parse(ctl('n1', 'members', 'web', '--json').stdout) as Array<{ name: string; scroll: string }>;
-      return m.find((x) => x.name === 'n2')?.scroll === 'addr=10.0.0.5:6379';
-    }, 'the scroll to reach n1', 3000);
+    await until(
+      () => {
+        const m = JSON.parse(ctl('n1', 'members', 'web', '--json').stdout) as Array<{
+          name: string;
+          scroll: string;
+        }>;
+        return m.find((x) => x.name === 'n2')?.scroll === 'addr=10.0.0.5:6379';
+      },
+      'the scroll to reach n1',
+      3000,
+    );
     const table = ctl('n1', 'members', 'web');
     expect(table.stdout).toMatch(/NAME/);
     expect(table.stdout).toMatch(/n2.*addr=10\.0\.0\.5:6379/);
@@ -93,14 +113,29 @@ describe('legionctl with real daemons', () => {
   it('events shows a failover as it happens', async () => {
     lab = new Lab();
     const [, n2] = await pair(46530);
-    const watcher = spawn(process.execPath, [LEGIONCTL, '--control', lab.path('n1.sock'), 'events', 'web', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcher = spawn(
+      process.execPath,
+      [LEGIONCTL, '--control', lab.path('n1.sock'), 'events', 'web', '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     watcher.stdout.on('data', (d) => (out += d));
     try {
       await sleep(500);
       n2!.kill('SIGKILL');
       await until(() => out.includes('"type":"lord"'), 'a lord event on the stream', 6000);
-      const events = out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; member?: { name: string }; lord: { name: string } | null; epoch: string });
+      const events = out
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              type: string;
+              member?: { name: string };
+              lord: { name: string } | null;
+              epoch: string;
+            },
+        );
       const left = events.findIndex((e) => e.type === 'node-left' && e.member?.name === 'n2');
       const lord = events.findIndex((e) => e.type === 'lord');
       expect(left).toBeGreaterThanOrEqual(0);
@@ -144,8 +179,16 @@ describe('legionctl with real daemons', () => {
       sock.write('{"v":1,"id":4,"cmd":"valor.get","args":{"legion":"nope"}}\n');
       setTimeout(() => reject(new Error(`no replies: ${buf}`)), 5000);
     });
-    const codes = replies.trim().split('\n').map((l) => (JSON.parse(l) as { error?: { code: string } }).error?.code);
-    expect(codes).toEqual(['ERR_BAD_REQUEST', 'ERR_UNKNOWN_COMMAND', 'ERR_INVALID_VALUE', 'ERR_UNKNOWN_LEGION']);
+    const codes = replies
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { error?: { code: string } }).error?.code);
+    expect(codes).toEqual([
+      'ERR_BAD_REQUEST',
+      'ERR_UNKNOWN_COMMAND',
+      'ERR_INVALID_VALUE',
+      'ERR_UNKNOWN_LEGION',
+    ]);
     const bad = ctl('n1', 'valor', 'set', 'nope', '5');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/ERR_UNKNOWN_LEGION/);

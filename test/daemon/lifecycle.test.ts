@@ -15,16 +15,56 @@ afterEach(async () => {
 });
 
 interface Members {
-  legions: Array<{ members: Array<{ uuid: string; name: string; valor: string; lord: boolean; scroll: string; self: boolean }> }>;
+  legions: Array<{
+    members: Array<{
+      uuid: string;
+      name: string;
+      valor: string;
+      lord: boolean;
+      scroll: string;
+      self: boolean;
+    }>;
+  }>;
 }
 
 describe('legiond lifecycle', () => {
   it('two nodes find each other over multicast on loopback and elect', async () => {
     lab = new Lab();
     const secret = lab.secret();
-    const mc = ['--multicast', '239.255.42.99:46400', '--multicast-interface', '127.0.0.1', '--secret-file', secret];
-    const a = lab.legiond('a', ['--legion', 'mc', '--bind', '0.0.0.0:46400', '--valor', '5', '--node-name', 'a', '--control', lab.path('a.sock'), ...mc]);
-    const b = lab.legiond('b', ['--legion', 'mc', '--bind', '0.0.0.0:46400', '--valor', '9', '--node-name', 'b', '--control', lab.path('b.sock'), ...mc]);
+    const mc = [
+      '--multicast',
+      '239.255.42.99:46400',
+      '--multicast-interface',
+      '127.0.0.1',
+      '--secret-file',
+      secret,
+    ];
+    const a = lab.legiond('a', [
+      '--legion',
+      'mc',
+      '--bind',
+      '0.0.0.0:46400',
+      '--valor',
+      '5',
+      '--node-name',
+      'a',
+      '--control',
+      lab.path('a.sock'),
+      ...mc,
+    ]);
+    const b = lab.legiond('b', [
+      '--legion',
+      'mc',
+      '--bind',
+      '0.0.0.0:46400',
+      '--valor',
+      '9',
+      '--node-name',
+      'b',
+      '--control',
+      lab.path('b.sock'),
+      ...mc,
+    ]);
     await b.waitFor((l) => l.event === 'node-joined' && l.member === 'a', 10_000, 'a seen by b');
     await a.waitFor((l) => l.event === 'node-joined' && l.member === 'b', 10_000, 'b seen by a');
     await b.waitEvent('lord');
@@ -68,8 +108,23 @@ describe('legiond lifecycle', () => {
   it('SIGTERM finishes in bounded time even when the unlord hook hangs', async () => {
     lab = new Lab();
     const a = lab.legiond('a', [
-      '--legion', 'hang', '--bind', '127.0.0.1:46420', '--peer', '127.0.0.1:46421', '--valor', '1', '--insecure',
-      '--control', lab.path('a.sock'), '--hook-timeout', '600ms', '--hold-timeout', '1s', '--on', 'unlord=sleep 60',
+      '--legion',
+      'hang',
+      '--bind',
+      '127.0.0.1:46420',
+      '--peer',
+      '127.0.0.1:46421',
+      '--valor',
+      '1',
+      '--insecure',
+      '--control',
+      lab.path('a.sock'),
+      '--hook-timeout',
+      '600ms',
+      '--hold-timeout',
+      '1s',
+      '--on',
+      'unlord=sleep 60',
     ]);
     await a.waitEvent('lord');
     a.kill('SIGTERM');
@@ -81,9 +136,13 @@ describe('legiond lifecycle', () => {
   it('npm start (the demo) shows an election and a failover', async () => {
     requireBuild();
     lab = new Lab();
-    const child = spawn(process.execPath, [join(ROOT, 'dist/src/demo/demo.js'), '--duration', '9', '--base-port', '46430', '--kill-every', '4'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'dist/src/demo/demo.js'), '--duration', '9', '--base-port', '46430', '--kill-every', '4'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

@@ -28,7 +28,8 @@ async function until(pred: () => boolean, what: string, timeoutMs = 8000): Promi
   }
 }
 
-const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : []);
+const lines = (f: string) =>
+  existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
 
 function writeConfig(name: string, port: number, peer: number, valor: number, extra: string): string {
   const file = lab.path(`${name}.yaml`);
@@ -125,7 +126,11 @@ describe('lord-only work in real daemons', () => {
     expect(legionctl(['--control', lab.path('n2.sock'), 'valor', 'set', 'web', '50']).code).toBe(0);
     await n1!.waitEvent('lord', 5000);
     expect(legionctl(['--control', lab.path('n2.sock'), 'valor', 'set', 'web', '200']).code).toBe(0);
-    const stepped = await n2!.waitFor((l) => l.event === 'unlord' && l.reason === 'hook-failed', 6000, 'hook-failed unlord');
+    const stepped = await n2!.waitFor(
+      (l) => l.event === 'unlord' && l.reason === 'hook-failed',
+      6000,
+      'hook-failed unlord',
+    );
     expect(stepped.reason).toBe('hook-failed');
     rmSync(flag);
     await until(() => n2!.events('lord').length === 3, 'n2 back as lord after the stepdown', 8000);

@@ -53,7 +53,14 @@ export class Proc {
   }
 
   events(type?: string): LogLine[] {
-    return this.lines.filter((l) => typeof l.event === 'string' && l.msg !== 'hook started' && l.msg !== 'hook finished' && !('command' in l) && (type === undefined || l.event === type));
+    return this.lines.filter(
+      (l) =>
+        typeof l.event === 'string' &&
+        l.msg !== 'hook started' &&
+        l.msg !== 'hook finished' &&
+        !('command' in l) &&
+        (type === undefined || l.event === type),
+    );
   }
 
   /** resolves with the first line (from the start) matching, or rejects after timeoutMs */
@@ -64,7 +71,12 @@ export class Proc {
       if (hit) return hit;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`${this.name}: timed out waiting for ${what}; last lines:\n${this.lines.slice(-15).map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr.join('\n')}`);
+        throw new Error(
+          `${this.name}: timed out waiting for ${what}; last lines:\n${this.lines
+            .slice(-15)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}\n${this.stderr.join('\n')}`,
+        );
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 200));
@@ -121,20 +133,39 @@ export class Lab {
   }
 
   /** flags for node i of a unicast legion on ports base..base+n-1 */
-  nodeArgs(o: { legion: string; base: number; i: number; n: number; valor: number; extra?: string[] }): string[] {
+  nodeArgs(o: {
+    legion: string;
+    base: number;
+    i: number;
+    n: number;
+    valor: number;
+    extra?: string[];
+  }): string[] {
     const peers: string[] = [];
     for (let j = 0; j < o.n; j++) if (j !== o.i) peers.push('--peer', `127.0.0.1:${o.base + j}`);
     return [
-      '--legion', o.legion, '--bind', `127.0.0.1:${o.base + o.i}`, ...peers,
-      '--valor', String(o.valor), '--node-name', `n${o.i + 1}`,
-      '--control', this.path(`n${o.i + 1}.sock`), '--log-level', 'debug',
+      '--legion',
+      o.legion,
+      '--bind',
+      `127.0.0.1:${o.base + o.i}`,
+      ...peers,
+      '--valor',
+      String(o.valor),
+      '--node-name',
+      `n${o.i + 1}`,
+      '--control',
+      this.path(`n${o.i + 1}.sock`),
+      '--log-level',
+      'debug',
       ...(o.extra ?? []),
     ];
   }
 
   async cleanup(): Promise<void> {
     for (const p of this.procs) p.kill('SIGKILL');
-    await Promise.all(this.procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 3000))])));
+    await Promise.all(
+      this.procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 3000))])),
+    );
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
