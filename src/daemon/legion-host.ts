@@ -96,16 +96,7 @@ export class LegionHost {
     const params: LegionParams & Record<string, unknown> = {
       legion: cfg.name,
       uuid: this.o.uuid,
-      name: cfg.nodeName || hostname(),
-      valor: this.work.effectiveValor(this.baseValor),
-      quorum: cfg.quorum,
-      intervalMs: cfg.intervalMs,
-      toleranceMs: cfg.toleranceMs,
-      jitter: cfg.jitter,
-      preempt: cfg.preempt,
-      preemptDelayMs: cfg.preemptDelayMs,
-      lordDelayMs: cfg.lordDelayMs,
-      scroll: cfg.scroll,
+      ...this.tunables(cfg),
       initialEpoch,
       ...pair.extraParams,
     };
@@ -241,22 +232,24 @@ export class LegionHost {
   reconfigure(cfg: LegionConfig): void {
     this.cfg = cfg;
     this.baseValor = cfg.valor;
-    this.runner.command({
-      type: 'reconfigure',
-      params: {
-        name: cfg.nodeName,
-        valor: this.work.effectiveValor(cfg.valor),
-        quorum: cfg.quorum,
-        intervalMs: cfg.intervalMs,
-        toleranceMs: cfg.toleranceMs,
-        jitter: cfg.jitter,
-        preempt: cfg.preempt,
-        preemptDelayMs: cfg.preemptDelayMs,
-        lordDelayMs: cfg.lordDelayMs,
-        scroll: cfg.scroll,
-      },
-    });
+    this.runner.command({ type: 'reconfigure', params: this.tunables(cfg) });
     this.work.reconfigure(cfg);
+  }
+
+  /** the core's parameters that come from the config file (identity aside) */
+  private tunables(cfg: LegionConfig) {
+    return {
+      name: cfg.nodeName || hostname(),
+      valor: this.work.effectiveValor(this.baseValor),
+      quorum: cfg.quorum,
+      intervalMs: cfg.intervalMs,
+      toleranceMs: cfg.toleranceMs,
+      jitter: cfg.jitter,
+      preempt: cfg.preempt,
+      preemptDelayMs: cfg.preemptDelayMs,
+      lordDelayMs: cfg.lordDelayMs,
+      scroll: cfg.scroll,
+    };
   }
 
   /** clean departure (shutdown or `legionctl leave`), bounded by the hold timeout */
