@@ -8,6 +8,9 @@ import { expiresAtMs, liveness } from './liveness.js';
 import type { PeerRecord } from './state.js';
 import { log, type Step } from './step.js';
 
+/** how soon, as a fraction of the interval, a node announces after hearing a new member */
+export const GREET_FRACTION = 0.1;
+
 export function receivePeer(st: Step, a: Announce): void {
   const { s, now } = st;
   const old = s.peers.get(a.uuid);
@@ -36,6 +39,9 @@ export function receivePeer(st: Step, a: Announce): void {
   if (!old) {
     log(st, 'info', 'member joined', { uuid: a.uuid, name: a.name, valor: a.valor.toString() });
     nodeEvent(st, 'node-joined', memberInfo(rec));
+    // a newcomer must hear a sitting lord before its startup grace ends: answer soon, but
+    // coalesced, so a legion starting all at once does not answer every join separately
+    s.nextAnnounceMs = Math.min(s.nextAnnounceMs, now + s.params.intervalMs * GREET_FRACTION);
   }
   attest(st, a);
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab, type Proc, sleep } from '../helpers/procs.js';
+import { isAlive, Lab, type Proc, sleep } from '../helpers/procs.js';
 
 let lab: Lab;
 afterEach(async () => {
@@ -17,15 +17,6 @@ function hookArgs(file: string, events: string[], extra: Record<string, string> 
     '--on',
     `${e}=${extra[e] ?? ''}echo "$LEGION_NODE_NAME ${e} $LEGION_EPOCH" >> ${file}`,
   ]);
-}
-
-/** a zombie waiting for a slow init to reap it counts as dead */
-function isAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 function readHookLog(file: string): string[] {
@@ -104,8 +95,9 @@ describe('real legiond processes on loopback', () => {
     lab = new Lab();
     const log = lab.path('hooks.log');
     const nodes = await threeNodes(46210, () => hookArgs(log, ['lord', 'unlord']));
+    const since = nodes[1]!.mark();
     nodes[2]!.kill('SIGKILL');
-    const ev = await nodes[1]!.waitEvent('lord', 5000);
+    const ev = await nodes[1]!.waitEvent('lord', 5000, since);
     expect(ev.epoch).toBe('2');
     await sleep(800);
     expect(readHookLog(log)).toEqual(['n3 lord 1', 'n2 lord 2']);
@@ -121,8 +113,9 @@ describe('real legiond processes on loopback', () => {
     const nodes = await threeNodes(46220, () =>
       hookArgs(log, ['lord', 'unlord', 'death'], { unlord: 'sleep 0.6; ' }),
     );
+    const since = nodes[1]!.mark();
     nodes[2]!.kill('SIGTERM');
-    await nodes[1]!.waitEvent('lord', 5000);
+    await nodes[1]!.waitEvent('lord', 5000, since);
     const exit = await nodes[2]!.exited;
     expect(exit.code).toBe(0);
     await sleep(300);

@@ -93,8 +93,9 @@ describe('legiond lifecycle', () => {
     const before = (await controlRequest(lab.path('b.sock'), 'members', {})) as Members;
     const aBefore = before.legions[0]!.members.find((x) => x.name === 'a')!;
     write('a', 10, 'v2');
+    const since = b.mark();
     a.kill('SIGHUP');
-    await b.waitEvent('lord', 5000);
+    await b.waitEvent('lord', 5000, since);
     const after = (await controlRequest(lab.path('b.sock'), 'members', {})) as Members;
     const aAfter = after.legions[0]!.members.find((x) => x.name === 'a')!;
     expect(aAfter.uuid).toBe(aBefore.uuid);

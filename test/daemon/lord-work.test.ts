@@ -5,28 +5,12 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab, legionctl, type Proc, sleep } from '../helpers/procs.js';
+import { isAlive, Lab, legionctl, type Proc, until } from '../helpers/procs.js';
 
 let lab: Lab;
 afterEach(async () => {
   await lab.cleanup();
 });
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function until(pred: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const lines = (f: string) =>
   existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
@@ -69,13 +53,14 @@ describe('lord-only work in real daemons', () => {
     expect(new Set(lines(cronLog).map((l) => l.split(' ')[0]))).toEqual(new Set(['n2']));
     await until(() => existsSync(lab.path('daemon-n2.pid')), "n2's attached daemon");
     const d2 = Number(readFileSync(lab.path('daemon-n2.pid'), 'utf8'));
-    expect(alive(d2)).toBe(true);
+    expect(isAlive(d2)).toBe(true);
     expect(existsSync(lab.path('daemon-n1.pid'))).toBe(false);
 
+    const [m1, m2] = [n1!.mark(), n2!.mark()];
     expect(legionctl(['--control', lab.path('n2.sock'), 'valor', 'set', 'web', '10']).code).toBe(0);
-    await n1!.waitEvent('lord', 5000);
-    await n2!.waitEvent('unlord', 5000);
-    await until(() => !alive(d2), "n2's daemon to be stopped");
+    await n1!.waitEvent('lord', 5000, m1);
+    await n2!.waitEvent('unlord', 5000, m2);
+    await until(() => !isAlive(d2), "n2's daemon to be stopped");
     await until(() => existsSync(lab.path('daemon-n1.pid')), "n1's attached daemon");
     const switchedAt = lines(cronLog).length;
     await until(() => lines(cronLog).length >= switchedAt + 2, 'two more cron runs');
@@ -97,14 +82,16 @@ describe('lord-only work in real daemons', () => {
         '        rise: 2',
       ].join('\n'),
     );
+    const m1 = n1!.mark();
     writeFileSync(fail, '');
-    await n1!.waitEvent('lord', 6000);
+    await n1!.waitEvent('lord', 6000, m1);
     const st = JSON.parse(legionctl(['--control', lab.path('n2.sock'), 'status', '--json']).stdout);
     expect(st.legions[0].baseValor).toBe('200');
     expect(st.legions[0].valor).toBe('50');
     expect(st.legions[0].checks[0].state).toBe('failing');
+    const m2 = n2!.mark();
     rmSync(fail);
-    await until(() => n2!.events('lord').length === 2, 'n2 to take the title back', 6000);
+    await n2!.waitEvent('lord', 6000, m2);
     const back = JSON.parse(legionctl(['--control', lab.path('n2.sock'), 'status', '--json']).stdout);
     expect(back.legions[0].valor).toBe('200');
     expect(back.legions[0].checks[0].state).toBe('ok');
@@ -123,17 +110,21 @@ describe('lord-only work in real daemons', () => {
     );
     writeFileSync(flag, '');
     // a fresh lordship runs the hook again: drop and retake the title by valor
+    const m1 = n1!.mark();
     expect(legionctl(['--control', lab.path('n2.sock'), 'valor', 'set', 'web', '50']).code).toBe(0);
-    await n1!.waitEvent('lord', 5000);
+    await n1!.waitEvent('lord', 5000, m1);
+    const m2 = n2!.mark();
     expect(legionctl(['--control', lab.path('n2.sock'), 'valor', 'set', 'web', '200']).code).toBe(0);
     const stepped = await n2!.waitFor(
       (l) => l.event === 'unlord' && l.reason === 'hook-failed',
       6000,
       'hook-failed unlord',
+      m2,
     );
     expect(stepped.reason).toBe('hook-failed');
+    const m3 = n2!.mark();
     rmSync(flag);
-    await until(() => n2!.events('lord').length === 3, 'n2 back as lord after the stepdown', 8000);
+    await n2!.waitEvent('lord', 8000, m3);
   });
 
   it('the epoch survives a restart of the whole legion through state_dir', async () => {

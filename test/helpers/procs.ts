@@ -3,7 +3,7 @@
  * line matching a predicate (bounded), and make sure nothing outlives the test.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -64,10 +64,15 @@ export class Proc {
   }
 
   /** resolves with the first line (from the start) matching, or rejects after timeoutMs */
-  async waitFor(pred: (l: LogLine) => boolean, timeoutMs = 10_000, what = 'a log line'): Promise<LogLine> {
+  /** the index the next line will have: pass it as `since` to wait only for what follows */
+  mark(): number {
+    return this.lines.length;
+  }
+
+  async waitFor(pred: (l: LogLine) => boolean, timeoutMs = 10_000, what = 'a log line', since = 0): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const hit = this.lines.find(pred);
+      const hit = this.lines.find((l, i) => i >= since && pred(l));
       if (hit) return hit;
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -88,8 +93,8 @@ export class Proc {
     }
   }
 
-  waitEvent(type: string, timeoutMs = 10_000): Promise<LogLine> {
-    return this.waitFor((l) => l.event === type && !('command' in l), timeoutMs, `event ${type}`);
+  waitEvent(type: string, timeoutMs = 10_000, since = 0): Promise<LogLine> {
+    return this.waitFor((l) => l.event === type && !('command' in l), timeoutMs, `event ${type}`, since);
   }
 
   /** the control socket is up once this line is logged */
@@ -177,3 +182,21 @@ export function legionctl(args: string[], opts: { uid?: number; gid?: number } =
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** polls a condition every 100 ms, failing with `what` after timeoutMs */
+export async function until(pred: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** a zombie waiting for a slow init to reap it counts as dead */
+export function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

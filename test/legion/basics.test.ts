@@ -57,6 +57,19 @@ describe('start and announces', () => {
     expect(n.view().phase).toBe('running');
   });
 
+  it('answers a new member within a tenth of an interval, once', () => {
+    const n = new Node(params({ toleranceMs: 10_000 }));
+    n.start();
+    n.advanceTo(50);
+    n.packet(announce(uuidOf(2)));
+    expect(n.wakeAt).toBeLessThanOrEqual(60);
+    n.advanceTo(60);
+    expect(sendsOf(n.last)).toHaveLength(1);
+    // the same member again is not news: the periodic schedule resumes
+    n.packet(announce(uuidOf(2)));
+    expect(n.wakeAt).toBeGreaterThanOrEqual(150);
+  });
+
   it('announces every interval without jitter, and within [1-j, 1] intervals with jitter', () => {
     const n = new Node(params({ toleranceMs: 10_000 }));
     n.start();
