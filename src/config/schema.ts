@@ -91,6 +91,34 @@ const checkSchema = z.strictObject({
   fall: intIn(1, 1000).default(3),
 });
 
+/** uWSGI stores a member's valor in a 16-bit field (core/legion.c) */
+export const UWSGI_MAX_VALOR = 65535n;
+
+/** What `protocol: uwsgi` needs so a uWSGI legion can take the node in. */
+function uwsgiRules(
+  l: { valor: bigint; secret_file?: string | undefined; insecure: boolean },
+  issue: (path: string, message: string) => void,
+): void {
+  if (l.valor > UWSGI_MAX_VALOR) {
+    issue(
+      'valor',
+      `must be at most ${UWSGI_MAX_VALOR} with protocol uwsgi: uWSGI keeps a member's valor in 16 bits, ` +
+        'so uWSGI nodes would see a different valor and the legion would never agree on a lord',
+    );
+  }
+  if (l.insecure) {
+    issue(
+      'insecure',
+      'not allowed with protocol uwsgi: uWSGI always encrypts legion packets; set secret_file (--secret-file)',
+    );
+  } else if (l.secret_file === undefined) {
+    issue(
+      'secret_file',
+      'required with protocol uwsgi: a file holding the secret of the uWSGI --legion option (uWSGI always encrypts)',
+    );
+  }
+}
+
 const legionSchema = z
   .strictObject({
     name: field(parseName),
@@ -143,13 +171,16 @@ const legionSchema = z
     if (l.tolerance <= l.interval) issue('tolerance', `must exceed interval (${l.interval}ms)`);
     if (l.scroll !== undefined && l.scroll_file !== undefined)
       issue('scroll_file', 'set scroll or scroll_file, not both');
-    if (l.secret_file !== undefined && l.insecure)
-      issue('insecure', 'set either secret_file or insecure: true, not both');
-    if (l.secret_file === undefined && !l.insecure) {
-      issue(
-        'secret_file',
-        'required: packets are authenticated with this key (or set insecure: true to send plaintext)',
-      );
+    if (l.protocol === 'uwsgi') uwsgiRules(l, issue);
+    else {
+      if (l.secret_file !== undefined && l.insecure)
+        issue('insecure', 'set either secret_file or insecure: true, not both');
+      if (l.secret_file === undefined && !l.insecure) {
+        issue(
+          'secret_file',
+          'required: packets are authenticated with this key (or set insecure: true to send plaintext)',
+        );
+      }
     }
     if (l.insecure && l.accept_secret_files.length > 0)
       issue('accept_secret_files', 'has no effect with insecure: true');

@@ -46,7 +46,11 @@ export class DaemonControl implements ControlHandler {
             `valor must be an integer from 0 to ${U64_MAX}, got "${raw}"`,
           );
         }
-        return this.host(args).setValor(BigInt(raw));
+        const host = this.host(args);
+        if (host.cfg.protocol === 'uwsgi' && BigInt(raw) > 65535n) {
+          throw new LegiondError('ERR_INVALID_VALUE', 'valor must be at most 65535 on a uwsgi legion (uWSGI keeps it in 16 bits)');
+        }
+        return host.setValor(BigInt(raw));
       }
       case 'scroll.get':
         return this.host(args).scroll();
