@@ -96,7 +96,7 @@ export const UWSGI_MAX_VALOR = 65535n;
 
 /** What `protocol: uwsgi` needs so a uWSGI legion can take the node in. */
 function uwsgiRules(
-  l: { valor: bigint; secret_file?: string | undefined; insecure: boolean },
+  l: { valor: bigint; secret_file?: string | undefined; insecure: boolean; accept_secret_files: string[] },
   issue: (path: string, message: string) => void,
 ): void {
   if (l.valor > UWSGI_MAX_VALOR) {
@@ -115,6 +115,12 @@ function uwsgiRules(
     issue(
       'secret_file',
       'required with protocol uwsgi: a file holding the secret of the uWSGI --legion option (uWSGI always encrypts)',
+    );
+  }
+  if (l.accept_secret_files.length > 0) {
+    issue(
+      'accept_secret_files',
+      'not supported with protocol uwsgi: uWSGI packets carry no key id to rotate by',
     );
   }
 }

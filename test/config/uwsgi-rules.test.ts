@@ -128,3 +128,14 @@ describe('protocol: uwsgi config rules', () => {
     );
   });
 });
+
+describe('uwsgi key rotation', () => {
+  it('refuses accept_secret_files with protocol uwsgi, naming the key', () => {
+    const text =
+      'legions:\n  - name: u\n    protocol: uwsgi\n    valor: 5\n    bind: 127.0.0.1:4000\n    peers: ["127.0.0.1:4001"]\n' +
+      '    secret_file: /nonexistent/s\n    accept_secret_files: [/nonexistent/old]\n';
+    expect(() => parseConfigText(text, 'u.yaml')).toThrow(
+      /u\.yaml: legions\[0\]\.accept_secret_files: not supported with protocol uwsgi/,
+    );
+  });
+});
