@@ -12,7 +12,16 @@ export function expiresAtMs(st: Step, p: PeerRecord): number {
   return Math.max(liveness(p), st.s.stallWakeMs) + st.s.params.toleranceMs;
 }
 
-/** A vote counts only while its sender was heard directly within tolerance. */
+/**
+ * How long a vote stays fresh: shorter than the tolerance by a little more than one announce
+ * interval, so a lord cut off from its voters steps down before they can declare it dead and
+ * elect another (they heard its last announce at most one interval before it heard their votes).
+ */
+export function leaseMs(params: { toleranceMs: number; intervalMs: number }): number {
+  return Math.max(params.intervalMs, params.toleranceMs - 1.2 * params.intervalMs);
+}
+
+/** A vote counts only while its sender was heard directly within the lease. */
 export function voteFresh(st: Step, p: PeerRecord): boolean {
-  return st.now - p.lastDirectMs <= st.s.params.toleranceMs;
+  return st.now - p.lastDirectMs <= leaseMs(st.s.params);
 }

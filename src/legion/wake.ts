@@ -1,5 +1,5 @@
 /** The earliest moment anything could change without new input; the shell ticks then. */
-import { expiresAtMs } from './liveness.js';
+import { expiresAtMs, leaseMs } from './liveness.js';
 import type { Step } from './step.js';
 
 /** Expiry tests are `now - t > tolerance`, so the first instant they flip is strictly after. */
@@ -14,7 +14,7 @@ export function planWake(st: Step): number {
   if (s.best && s.params.preemptDelayMs > 0) times.push(s.best.sinceMs + s.params.preemptDelayMs);
   for (const p of s.peers.values()) {
     times.push(expiresAtMs(st, p) + AFTER_MS);
-    if (p.vote === s.params.uuid) times.push(p.lastDirectMs + s.params.toleranceMs + AFTER_MS);
+    if (p.vote === s.params.uuid) times.push(p.lastDirectMs + leaseMs(s.params) + AFTER_MS);
   }
   let wake = Number.POSITIVE_INFINITY;
   for (const t of times) if (t > now && t < wake) wake = t;

@@ -4,9 +4,9 @@
  * and bench/vip-downtime.ts.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LEGIOND, Lab, type LogLine, Proc, ROOT, requireBuild } from '../helpers/procs.js';
+import { Lab, LEGIOND, type LogLine, Proc, ROOT, requireBuild } from '../helpers/procs.js';
 import { DEV, Lan, type Node } from './topology.js';
 
 export const VIP_HOOK = join(ROOT, 'config', 'hooks', 'vip.sh');
@@ -40,6 +40,7 @@ export class VipCluster {
   readonly daemons = new Map<string, Proc>();
   poller: Proc | null = null;
   private readonly secret: string;
+  private readonly onExit = () => this.destroyNow();
 
   constructor(subnet: number, tag = 'lgd') {
     this.lan = new Lan(subnet, 3, tag);
@@ -70,15 +71,22 @@ export class VipCluster {
     return p;
   }
 
-  /** Builds the LAN and starts the HTTP servers and the client's poller. */
-  async start(): Promise<void> {
+  /**
+   * Builds the LAN and starts the HTTP servers and the client's poller, which waits `pauseMs`
+   * between requests and gives each `timeoutMs` (connect included).
+   */
+  async start(poll: { pauseMs: number; timeoutMs: number } = { pauseMs: 20, timeoutMs: 250 }): Promise<void> {
     requireBuild();
+    // if the run is cut short, the namespaces and whatever runs in them still go
+    process.once('exit', this.onExit);
     this.lan.create();
     await this.ensureServers();
     this.poller = this.spawnIn(this.lan.client, 'poller', [
       process.execPath,
       POLL,
       `http://${this.lan.spare()}:${HTTP_PORT}/`,
+      String(poll.pauseMs),
+      String(poll.timeoutMs),
     ]);
   }
 
@@ -89,7 +97,7 @@ export class VipCluster {
       if (s && s.child.exitCode === null && s.child.signalCode === null) continue;
       const p = this.spawnIn(h, `http-${h.name}`, [process.execPath, SERVE, h.name, String(HTTP_PORT)]);
       this.servers.set(h.name, p);
-      await p.waitFor((l) => l.msg === 'listening', 10_000, 'the HTTP server to listen');
+      await p.waitFor((l) => l.msg === 'listening', 20_000, 'the HTTP server to listen');
     }
   }
 
@@ -98,10 +106,19 @@ export class VipCluster {
     const h = this.host(name);
     const peers = this.hosts.filter((o) => o !== h).flatMap((o) => ['--peer', `${o.addr}:${PORT}`]);
     const hook = shellQuote(VIP_HOOK);
+    const flags: Record<string, string> = {
+      legion: 'vip',
+      bind: `${h.addr}:${PORT}`,
+      valor: String(valor),
+      'node-name': h.name,
+      quorum: '2',
+      'secret-file': this.secret,
+      control: this.lab.path(`${h.name}.sock`),
+      'log-level': 'debug',
+    };
     const args = [
-      '--legion', 'vip', '--bind', `${h.addr}:${PORT}`, ...peers,
-      '--valor', String(valor), '--node-name', h.name, '--quorum', '2',
-      '--secret-file', this.secret, '--control', this.lab.path(`${h.name}.sock`), '--log-level', 'debug',
+      ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]),
+      ...peers,
       ...['setup', 'lord', 'unlord', 'death'].flatMap((e) => ['--on', `${e}=${hook}`]),
       ...extra,
     ];
@@ -119,11 +136,17 @@ export class VipCluster {
    * quorum forms, and waits until `lord` has run its lord hook and the client reaches it.
    */
   async startLegion(valors: [number, number, number], lord: string, extra: string[] = []): Promise<Proc[]> {
+    const since = Date.now();
     const first = this.startLegiond('h1', valors[0], extra);
-    await first.waitFor((l) => l.event === 'setup' || l.msg === 'hook started', 10_000, 'h1 to start');
-    const procs = [first, this.startLegiond('h2', valors[1], extra), this.startLegiond('h3', valors[2], extra)];
-    await this.daemon(lord).waitFor(isLordHookDone, 10_000, `${lord}'s lord hook to finish`);
-    await this.waitAnswer(lord, 0, 10_000);
+    // generous: on a loaded machine a node process can take seconds to start
+    await first.waitFor((l) => l.event === 'setup', 20_000, 'h1 to start');
+    const procs = [
+      first,
+      this.startLegiond('h2', valors[1], extra),
+      this.startLegiond('h3', valors[2], extra),
+    ];
+    await this.daemon(lord).waitFor(hookFinished('lord'), 20_000, `${lord}'s lord hook to finish`);
+    await this.waitAnswer(lord, since, 10_000);
     return procs;
   }
 
@@ -176,9 +199,16 @@ export class VipCluster {
     this.daemons.clear();
     for (const h of this.hosts) {
       await this.lan.isolate(h, false);
-      if ((await this.lan.addrs(h)).includes(this.vip)) await this.lan.exec(h, ['ip', 'addr', 'del', this.vip, 'dev', DEV]);
+      if ((await this.lan.addrs(h)).includes(this.vip))
+        await this.lan.exec(h, ['ip', 'addr', 'del', this.vip, 'dev', DEV]);
     }
     await this.ensureServers();
+  }
+
+  /** The synchronous last resort (process exit, a signal): kill, delete, remove. */
+  destroyNow(): void {
+    this.lan.destroy();
+    rmSync(this.lab.dir, { recursive: true, force: true });
   }
 
   /** Kills every process, deletes the namespaces and the scratch directory. */
@@ -187,11 +217,19 @@ export class VipCluster {
       await this.lab.cleanup();
     } finally {
       this.lan.destroy();
+      process.off('exit', this.onExit);
     }
   }
 }
 
-/** the log line legiond writes when a lord hook has finished */
-export function isLordHookDone(l: LogLine): boolean {
-  return l.msg === 'hook finished' && l.event === 'lord';
-}
+/** the line legiond logs when the hooks of `event` have finished */
+export const hookFinished =
+  (event: string) =>
+  (l: LogLine): boolean =>
+    l.msg === 'hook finished' && l.event === event;
+
+/** an event line of legiond's own (not a hook's start, finish or output), optionally naming the lord */
+export const eventLine =
+  (type: string, lord?: string) =>
+  (l: LogLine): boolean =>
+    l.event === type && !('command' in l) && (lord === undefined || l.lord === lord);

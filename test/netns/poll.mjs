@@ -28,7 +28,9 @@ function once() {
       res.on('data', (c) => {
         body += c;
       });
-      res.on('end', () => finish(res.statusCode === 200 ? { ok: true, body } : { ok: false, err: `HTTP ${res.statusCode}` }));
+      res.on('end', () =>
+        finish(res.statusCode === 200 ? { ok: true, body } : { ok: false, err: `HTTP ${res.statusCode}` }),
+      );
       res.on('error', (e) => finish({ ok: false, err: e.code ?? e.message }));
     });
     // covers the connect too: a SYN to a host that dropped the address gets no answer

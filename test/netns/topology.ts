@@ -107,7 +107,9 @@ export class Lan {
 
   /** IPv4 addresses (with prefix) on DEV in a namespace */
   async addrs(n: Node): Promise<string[]> {
-    const { stdout } = await run('ip', ['-n', n.ns, '-o', '-4', 'addr', 'show', 'dev', DEV], { timeout: 5000 });
+    const { stdout } = await run('ip', ['-n', n.ns, '-o', '-4', 'addr', 'show', 'dev', DEV], {
+      timeout: 5000,
+    });
     return [...stdout.matchAll(/ inet (\S+) /g)].map((m) => m[1]!);
   }
 
