@@ -36,15 +36,18 @@ function sameFlags(a: Readonly<AnnounceFlags>, b: Readonly<AnnounceFlags>): bool
   return a.lord === b.lord && a.arbiter === b.arbiter && a.dead === b.dead && a.draining === b.draining;
 }
 
-/** Whether peers must hear about the difference now. The epoch alone matters only for a lord. */
-export function materialChanged(a: SentMaterial | null, b: SentMaterial): boolean {
+/**
+ * Whether peers must hear about the difference now. The epoch alone matters for a lord, and with
+ * a quorum for everyone: it is how a vote acknowledges a proposal (epoch.ts).
+ */
+export function materialChanged(a: SentMaterial | null, b: SentMaterial, epochMatters = false): boolean {
   if (a === null) return true;
   return (
     a.name !== b.name ||
     a.valor !== b.valor ||
     a.vote !== b.vote ||
     !sameFlags(a.flags, b.flags) ||
-    (b.flags.lord && a.epoch !== b.epoch) ||
+    ((b.flags.lord || epochMatters) && a.epoch !== b.epoch) ||
     !sameBytes(a.scroll, b.scroll)
   );
 }
@@ -82,7 +85,7 @@ export function scheduleNext(st: Step): void {
 export function announceIfNeeded(st: Step, force = false): void {
   const { s } = st;
   const m = currentMaterial(st);
-  if (!force && st.now < s.nextAnnounceMs && !materialChanged(s.lastSent, m)) return;
+  if (!force && st.now < s.nextAnnounceMs && !materialChanged(s.lastSent, m, s.params.quorum > 1)) return;
   st.effects.push({ type: 'send', packet: buildAnnounce(st, m) });
   s.lastSent = m;
   scheduleNext(st);

@@ -1,6 +1,15 @@
 /**
  * The fencing token. A new lord takes one more than the highest epoch it knows of, so it grows
  * at every change of lord that anyone observes, across restarts too (initialEpoch).
+ *
+ * With a quorum the token must also be unique: two lords holding quorum must never share it,
+ * even one after the other (a stale write from the first would pass the second's fence). So:
+ * - a candidate with enough votes first proposes maxEpoch + 1 and announces it;
+ * - it takes the title only when quorum voters announce exactly that epoch while voting for it
+ *   (they learn the proposal as the highest epoch they know, and announce at once);
+ * - a voter that moves its vote away from someone burns the epoch it knew (maxEpoch + 1), so an
+ *   acknowledgement it gave one candidate can never be counted by another at the same epoch.
+ * Any two quorums share a voter, and that voter acknowledged at most one candidate per epoch.
  */
 import type { Step } from './step.js';
 import { log } from './step.js';
@@ -22,8 +31,33 @@ export function takeNextEpoch(st: Step): bigint {
  */
 export function overtakeHigherEpoch(st: Step): void {
   const { s } = st;
-  if (!s.lord || s.maxEpoch <= s.lordEpoch) return;
+  // with a quorum an epoch is taken only once acknowledged; a sitting lord keeps the one it has
+  if (!s.lord || s.maxEpoch <= s.lordEpoch || s.params.quorum > 1) return;
   const from = s.lordEpoch;
   const to = takeNextEpoch(st);
   log(st, 'warn', 'lord saw a higher epoch and moved past it', { from: from.toString(), to: to.toString() });
+}
+
+/** Voting for someone else now: what we acknowledged before must not count for them. */
+export function burnEpochOnVoteChange(st: Step, before: string | null): void {
+  const { s } = st;
+  if (s.params.quorum <= 1 || before === null || before === s.vote) return;
+  s.maxEpoch = s.maxEpoch + 1n;
+}
+
+/** The epoch this would-be lord asks its voters to acknowledge, renewed if anyone knows higher. */
+export function proposal(st: Step): bigint {
+  const { s } = st;
+  if (s.proposedEpoch === null || s.maxEpoch > s.proposedEpoch) {
+    s.proposedEpoch = s.maxEpoch + 1n;
+    s.maxEpoch = s.proposedEpoch;
+  }
+  return s.proposedEpoch;
+}
+
+/** The title is taken under the acknowledged proposal. */
+export function takeProposedEpoch(st: Step, epoch: bigint): bigint {
+  st.s.proposedEpoch = null;
+  st.s.lordEpoch = epoch;
+  return epoch;
 }

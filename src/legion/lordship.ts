@@ -1,5 +1,5 @@
 /** Becoming lord, holding the lease, giving it up, and the delayed `lord` event. */
-import { overtakeHigherEpoch, takeNextEpoch } from './epoch.js';
+import { overtakeHigherEpoch, proposal, takeProposedEpoch } from './epoch.js';
 import { emitEvent } from './events.js';
 import { quorumAgrees, votesForSelf } from './quorum.js';
 import { selfCandidate } from './self.js';
@@ -35,6 +35,7 @@ export function leaseBroken(st: Step): string | null {
 
 export function updateLordship(st: Step): void {
   const { s, now } = st;
+  if (!s.lord && s.vote !== s.params.uuid) s.proposedEpoch = null;
   if (s.lord) {
     const reason = leaseBroken(st);
     if (reason !== null) stepDown(st, reason);
@@ -45,8 +46,10 @@ export function updateLordship(st: Step): void {
     s.vote === s.params.uuid &&
     votesForSelf(st) >= s.params.quorum
   ) {
+    const proposed = proposal(st);
+    if (votesForSelf(st, proposed) < s.params.quorum) return;
     s.lord = true;
-    const epoch = takeNextEpoch(st);
+    const epoch = takeProposedEpoch(st, proposed);
     s.lordEventAtMs = now + s.params.lordDelayMs;
     s.lordEventSent = false;
     log(st, 'info', 'became lord', {

@@ -50,6 +50,11 @@ export interface NativeState {
   readonly maxEpoch: bigint;
   readonly lord: boolean;
   readonly lordEpoch: bigint;
+  /**
+   * With a quorum: the epoch this node asked its voters to acknowledge before it takes the title
+   * (see epoch.ts); null when it is not trying to become lord.
+   */
+  readonly proposedEpoch: bigint | null;
   /** when the delayed `lord` event is due; null when none is pending */
   readonly lordEventAtMs: number | null;
   /** whether the `lord` event went out for the current lordship (so an `unlord` must follow) */
@@ -78,6 +83,7 @@ export function initialState(params: LegionParams, ctx: Ctx): NativeState {
     maxEpoch: params.initialEpoch,
     lord: false,
     lordEpoch: 0n,
+    proposedEpoch: null,
     lordEventAtMs: null,
     lordEventSent: false,
     vote: null,

@@ -1,5 +1,6 @@
 /** Whom this node votes for: its best candidate, held back by preempt rules. */
 import { compareCandidates, maxCandidate, type Ranked } from './compare.js';
+import { burnEpochOnVoteChange } from './epoch.js';
 import { selfCandidate } from './self.js';
 import type { Step } from './step.js';
 
@@ -34,6 +35,12 @@ export function currentLord(st: Step, cands: Ranked[]): Claimant | null {
 }
 
 export function chooseVote(st: Step): void {
+  const before = st.s.vote;
+  pickVote(st);
+  burnEpochOnVoteChange(st, before);
+}
+
+function pickVote(st: Step): void {
   const { s, now } = st;
   const cands = candidates(st);
   const best = maxCandidate(cands);

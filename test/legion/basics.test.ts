@@ -145,7 +145,9 @@ describe('membership', () => {
     n.packet(announce(a, { valor: 1n, vote: SELF }));
     for (let t = 100; t <= 1000; t += 100) {
       n.advanceTo(t);
-      n.packet(announce(b, { valor: 1n, vote: SELF, seen: [{ uuid: a, agoMs: 10 }] }));
+      n.packet(
+        announce(b, { valor: 1n, vote: SELF, epoch: n.state.maxEpoch, seen: [{ uuid: a, agoMs: 10 }] }),
+      );
     }
     expect(n.state.peers.has(a)).toBe(true);
     expect(n.view().members.find((m) => m.uuid === a)?.lastSeenMs).toBe(990);

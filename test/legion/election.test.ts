@@ -10,7 +10,8 @@ const B = uuidOf(3);
 function feed(n: Node, until: number, peers: () => Parameters<typeof announce>[]): void {
   while (n.now + 100 <= until) {
     n.advance(100);
-    for (const args of peers()) n.packet(announce(...args));
+    // the peers echo the highest epoch the node announces, as real voters do (acknowledging it)
+    for (const [uuid, spec] of peers()) n.packet(announce(uuid, { epoch: n.state.maxEpoch, ...spec }));
   }
   n.advanceTo(until);
 }

@@ -32,7 +32,8 @@ export function params(over: Partial<LegionParams> = {}): LegionParams {
   return {
     legion: 'test',
     uuid: uuidOf(1),
-    name: 'self',
+    // nodes are told apart by name when votes are counted, so each uuid gets its own
+    name: over.uuid ? `node-${over.uuid.slice(-4)}` : 'self',
     valor: 10n,
     quorum: 1,
     intervalMs: 100,
