@@ -13,15 +13,21 @@ export function isCanonicalUuid(text: string): boolean {
 export function uuidToBytes(text: string, into: Uint8Array, offset: number): void {
   if (!isCanonicalUuid(text))
     throw protocolError('ERR_MALFORMED', `not a canonical lowercase uuid: ${String(text)}`);
-  const hex = text.replaceAll('-', '');
-  for (let i = 0; i < UUID_BYTES; i++) into[offset + i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  let j = 0;
+  for (let i = 0; i < UUID_BYTES; i++) {
+    if (text.charCodeAt(j) === 0x2d) j++;
+    into[offset + i] = (nibble(text.charCodeAt(j)) << 4) | nibble(text.charCodeAt(j + 1));
+    j += 2;
+  }
+}
+
+/** a lowercase hex digit's value (the caller has checked the text is canonical) */
+function nibble(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
 export function uuidFromBytes(bytes: Uint8Array, offset: number): string {
-  let s = '';
-  for (let i = 0; i < UUID_BYTES; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
-    s += HEX[bytes[offset + i] ?? 0];
-  }
-  return s;
+  // one flat string: built by += it would be a rope, flattened again at every Map lookup
+  const h = (i: number) => HEX[bytes[offset + i] ?? 0];
+  return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
 }
