@@ -5,15 +5,17 @@
  * - epochs strictly increase across one node's lord events (across restarts too when epochs persist);
  * - with quorum > N/2: every lord event's epoch exceeds every earlier one's, and no two lords ever
  *   claim the same epoch at once.
- * Without a majority quorum the last two can fail by design (both sides of a partition elect); they
- * are then reported as notes, not violations.
+ * - lease safety (lease-check.ts): no lord outlives its lease once fewer than Q nodes can reach it.
+ * Without a majority quorum the epoch rules can fail by design (both sides of a partition elect);
+ * they are then reported as notes, not violations.
  */
+import { LeaseCheck } from './lease-check.js';
 import type { TraceRecord } from './trace.js';
 import type { Simulation } from './world.js';
 
 export interface Violation {
   atMs: number;
-  kind: 'hook-order' | 'epoch-node' | 'epoch-global' | 'same-epoch';
+  kind: 'hook-order' | 'epoch-node' | 'epoch-global' | 'same-epoch' | 'lease';
   node: string | null;
   text: string;
 }
@@ -37,9 +39,16 @@ export class Checker<S> {
   private readonly lastEpoch = new Map<string, bigint>();
   private maxLordEpoch = -1n;
   private readonly majority: boolean;
+  private readonly lease: LeaseCheck<S>;
 
   constructor(private readonly sim: Simulation<S>) {
     this.majority = sim.scenario.quorum * 2 > sim.scenario.nodes.length;
+    this.lease = new LeaseCheck(sim, (v) => this.flag(v, true));
+  }
+
+  /** closes what is still open at the end of the run (a lord past its lease until the end) */
+  finish(endMs: number): void {
+    this.lease.finish(endMs);
   }
 
   get ok(): boolean {
@@ -57,6 +66,7 @@ export class Checker<S> {
   }
 
   readonly listener = (r: TraceRecord): void => {
+    this.lease.listener(r);
     if (r.kind === 'event') this.onEvent(r);
     else if (r.kind === 'claim' && r.lord) this.onClaim(r);
   };
@@ -73,30 +83,54 @@ export class Checker<S> {
     }
     const bad = (why: string) =>
       this.flag({ atMs: r.t, kind: 'hook-order', node: this.name(r.slot), text: `${r.event}: ${why}` }, true);
-    if (h.dead) return bad('after death');
-    if (r.event !== 'setup' && !h.setup) return bad('before setup');
+    if (h.dead) {
+      bad('after death');
+      return;
+    }
+    if (r.event !== 'setup' && !h.setup) {
+      bad('before setup');
+      return;
+    }
     switch (r.event) {
       case 'setup':
-        if (h.setup) return bad('twice');
+        if (h.setup) {
+          bad('twice');
+          return;
+        }
         h.setup = true;
         return;
       case 'join':
-        if (h.joined) return bad('twice');
-        if (h.lordSeen) return bad('after a lord event');
+        if (h.joined) {
+          bad('twice');
+          return;
+        }
+        if (h.lordSeen) {
+          bad('after a lord event');
+          return;
+        }
         h.joined = true;
         return;
       case 'lord':
-        if (h.lord) return bad('while already lord');
+        if (h.lord) {
+          bad('while already lord');
+          return;
+        }
         h.lord = true;
         h.lordSeen = true;
         this.onLordEvent(r);
         return;
       case 'unlord':
-        if (!h.lord) return bad('without a lord event before it');
+        if (!h.lord) {
+          bad('without a lord event before it');
+          return;
+        }
         h.lord = false;
         return;
       case 'death':
-        if (h.lord) return bad('while lord (no unlord first)');
+        if (h.lord) {
+          bad('while lord (no unlord first)');
+          return;
+        }
         h.dead = true;
         return;
       default:
@@ -109,7 +143,12 @@ export class Checker<S> {
     const last = this.lastEpoch.get(key);
     if (last !== undefined && r.epoch <= last) {
       this.flag(
-        { atMs: r.t, kind: 'epoch-node', node: this.name(r.slot), text: `lord at epoch ${r.epoch} after ${last}` },
+        {
+          atMs: r.t,
+          kind: 'epoch-node',
+          node: this.name(r.slot),
+          text: `lord at epoch ${r.epoch} after ${last}`,
+        },
         true,
       );
     }

@@ -6,7 +6,14 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { isLegiondError } from '../src/errors.js';
-import { formatRecord, formatReport, formatSeeds, labeller, summarizeSeeds, type Verbosity } from './report.js';
+import {
+  formatRecord,
+  formatReport,
+  formatSeeds,
+  labeller,
+  summarizeSeeds,
+  type Verbosity,
+} from './report.js';
 import { runScenario } from './run.js';
 import { loadScenario } from './scenario.js';
 import type { Scenario } from './scenario-types.js';
@@ -81,7 +88,13 @@ function main(argv: string[]): number {
     const a = runScenario(scenario, { seed: o.seed, ...(secure ? { secure } : {}) }).report;
     const b = runScenario(scenario, { seed: o.seed, ...(secure ? { secure } : {}) }).report;
     const same = a.traceHash === b.traceHash && a.records === b.records;
-    const result = { scenario: scenario.name, seed: o.seed, first: a.traceHash, second: b.traceHash, deterministic: same };
+    const result = {
+      scenario: scenario.name,
+      seed: o.seed,
+      first: a.traceHash,
+      second: b.traceHash,
+      deterministic: same,
+    };
     if (o.json) out(JSON.stringify(result, null, 2));
     else out(`${same ? 'deterministic' : 'NOT DETERMINISTIC'}: ${a.traceHash} / ${b.traceHash}`);
     return same ? 0 : 1;
@@ -99,7 +112,12 @@ function main(argv: string[]): number {
       ? {
           onLog: (t, slot, e) => {
             if (e.level === 'warn' || e.level === 'error') {
-              buffered.push({ t, kind: 'note', slot, text: `[${scenario.nodes[slot]!.name} ${e.level}] ${e.msg} ${JSON.stringify(e.fields ?? {}, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}` });
+              buffered.push({
+                t,
+                kind: 'note',
+                slot,
+                text: `[${scenario.nodes[slot]!.name} ${e.level}] ${e.msg} ${JSON.stringify(e.fields ?? {}, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+              });
             }
           },
         }

@@ -5,6 +5,9 @@ import { cutLinks, groupsLinks, oneWayLinks, ringLinks } from './network.js';
 import type { Action, PartitionShape, Target } from './scenario-types.js';
 import type { Simulation } from './world.js';
 
+/** A partition that cannot be drawn right now (`lord` while there is none): the fault is skipped. */
+class Unresolvable extends Error {}
+
 /** Slot of a target now, or null when the word matches no node (e.g. `lord` while there is none). */
 export function resolveTarget<S>(sim: Simulation<S>, t: Target): number | null {
   const nodes = sim.nodes;
@@ -26,7 +29,7 @@ function slotsOf<S>(sim: Simulation<S>, ts: Target[]): number[] {
   const out: number[] = [];
   for (const t of ts) {
     const s = resolveTarget(sim, t);
-    if (s === null) throw new Error(`partition names "${t}", which matches no node right now`);
+    if (s === null) throw new Unresolvable(`no node is "${t}" now`);
     if (!out.includes(s)) out.push(s);
   }
   return out;
@@ -39,7 +42,7 @@ function shapeLinks<S>(sim: Simulation<S>, shape: PartitionShape): [number, numb
       const groups = shape.groups.map((g) => slotsOf(sim, g));
       const seen = new Set<number>();
       for (const s of groups.flat()) {
-        if (seen.has(s)) throw new Error(`partition puts ${sim.nodes[s]!.name} in two groups`);
+        if (seen.has(s)) throw new Unresolvable(`${sim.nodes[s]!.name} would be in two groups`);
         seen.add(s);
       }
       return groupsLinks(groups, size);
@@ -73,16 +76,29 @@ function describeShape<S>(sim: Simulation<S>, shape: PartitionShape): string {
 
 export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boolean): void {
   const t = sim.now;
-  const fault = (slots: number[], text: string) => sim.record({ t, kind: 'fault', action: action.type, slots, text });
-  const skip = (why: string) => sim.record({ t, kind: 'note', slot: null, text: `${action.type} skipped: ${why}` });
+  const fault = (slots: number[], text: string) =>
+    sim.record({ t, kind: 'fault', action: action.type, slots, text });
+  const skip = (why: string) =>
+    sim.record({ t, kind: 'note', slot: null, text: `${action.type} skipped: ${why}` });
   const later = (ms: number, a: Action) => sim.schedule(t + ms, { k: 'action', action: a, followUp: true });
 
   if (action.type === 'partition') {
-    const links = action.shapes.flatMap((s) => shapeLinks(sim, s));
+    let links: [number, number][];
+    let text: string;
+    try {
+      links = action.shapes.flatMap((s) => shapeLinks(sim, s));
+      text = action.shapes.map((s) => describeShape(sim, s)).join('; ');
+    } catch (e) {
+      if (e instanceof Unresolvable) {
+        skip(e.message);
+        return;
+      }
+      throw e;
+    }
     sim.network.heal();
     for (const [a, b] of links) sim.network.block(a, b);
     const affected = [...new Set(links.flat())].sort((a, b) => a - b);
-    fault(affected, `partition: ${action.shapes.map((s) => describeShape(sim, s)).join('; ')}`);
+    fault(affected, `partition: ${text}`);
     return;
   }
   if (action.type === 'heal') {
@@ -91,8 +107,18 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
     return;
   }
   if (action.type === 'network') {
-    const from = action.from ? slotsOf(sim, action.from) : null;
-    const to = action.to ? slotsOf(sim, action.to) : null;
+    let from: number[] | null;
+    let to: number[] | null;
+    try {
+      from = action.from ? slotsOf(sim, action.from) : null;
+      to = action.to ? slotsOf(sim, action.to) : null;
+    } catch (e) {
+      if (e instanceof Unresolvable) {
+        skip(e.message);
+        return;
+      }
+      throw e;
+    }
     sim.network.setLink(action.link, from, to);
     const what = Object.entries(action.link)
       .map(([k, v]) => `${k}=${k.endsWith('Ms') ? formatDuration(v as number) : v}`)
@@ -120,13 +146,19 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
   const who = target === node.name ? node.name : `${node.name} (${target})`;
   switch (action.type) {
     case 'crash':
-      if (!node.alive) return skip(`${node.name} is not running`);
+      if (!node.alive) {
+        skip(`${node.name} is not running`);
+        return;
+      }
       fault([slot], `crash ${who}`);
       node.crash('crash');
       if (action.restartAfterMs !== null) later(action.restartAfterMs, { type: 'restart', node: node.name });
       return;
     case 'shutdown':
-      if (!node.alive) return skip(`${node.name} is not running`);
+      if (!node.alive) {
+        skip(`${node.name} is not running`);
+        return;
+      }
       fault([slot], `shutdown ${who}`);
       node.command({ type: 'shutdown' });
       if (action.restartAfterMs !== null) later(action.restartAfterMs, { type: 'restart', node: node.name });
@@ -137,13 +169,19 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
       node.start();
       return;
     case 'pause':
-      if (node.status !== 'up') return skip(`${node.name} is not running`);
+      if (node.status !== 'up') {
+        skip(`${node.name} is not running`);
+        return;
+      }
       fault([slot], `pause ${who}${action.forMs !== null ? ` for ${formatDuration(action.forMs)}` : ''}`);
       node.pause();
       if (action.forMs !== null) later(action.forMs, { type: 'resume', node: node.name });
       return;
     case 'resume':
-      if (node.status !== 'paused') return skip(`${node.name} is not paused`);
+      if (node.status !== 'paused') {
+        skip(`${node.name} is not paused`);
+        return;
+      }
       fault([slot], `resume ${who}`);
       node.resume();
       return;

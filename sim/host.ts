@@ -9,14 +9,13 @@ import type { Command, Effect, HookEvent, Input, Machine } from '../src/legion/t
 import { type KeyRing, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
 import type { SimEvent } from './events.js';
+import { SimHooks } from './hooks.js';
 import type { Prng } from './prng.js';
 import type { HookSpec, NodeSpec, Scenario } from './scenario-types.js';
 import type { NodeStatus, TraceRecord } from './trace.js';
 
 /** Reads lordship straight from a core state; cheaper than building a full view after every step. */
-export interface LordProbe<S> {
-  (state: S): { lord: boolean; epoch: bigint; maxEpoch: bigint };
-}
+export type LordProbe<S> = (state: S) => { lord: boolean; epoch: bigint; maxEpoch: bigint };
 
 export interface HostEnv<S> {
   readonly scenario: Scenario;
@@ -33,10 +32,6 @@ export interface HostEnv<S> {
   record(r: TraceRecord): void;
   count(what: string, n?: number): void;
   log?(slot: number, e: Extract<Effect, { type: 'log' }>): void;
-}
-
-interface QueuedHook {
-  event: HookEvent;
 }
 
 type Pending = { kind: 'input'; input: Input } | { kind: 'bytes'; bytes: Uint8Array };
@@ -59,16 +54,16 @@ export class SimNode<S> {
   private state: S | null = null;
   private encoder: NativeEncoder | null = null;
   private decoder: NativeDecoder | null = null;
+  /** when the core wants its next tick */
   private tickAt = Number.POSITIVE_INFINITY;
+  /** when the one live tick event in the queue fires; a later tickAt re-queues from there */
+  private queuedAt = Number.POSITIVE_INFINITY;
   private tickGen = 0;
   private readonly inbox: Pending[] = [];
   private readonly microtasks: Input[] = [];
-  private readonly hookQueue: QueuedHook[] = [];
-  private hookRunning: QueuedHook | null = null;
-  private hookStartedAt = 0;
-  private awaits: number[] = [];
-  private awaitToken = 0;
+  private hookRunner: SimHooks = this.newHooks();
   private stepping = false;
+  private readonly rand: () => number;
 
   constructor(
     readonly slot: number,
@@ -78,6 +73,7 @@ export class SimNode<S> {
   ) {
     this.valor = spec.valor;
     this.hooks = { ...spec.hooks, fail: [...spec.hooks.fail] };
+    this.rand = () => env.rng.float();
   }
 
   get running(): boolean {
@@ -108,9 +104,7 @@ export class SimNode<S> {
     this.viewLord = null;
     this.inbox.length = 0;
     this.microtasks.length = 0;
-    this.hookQueue.length = 0;
-    this.hookRunning = null;
-    this.awaits = [];
+    this.hookRunner = this.newHooks();
     const noncePrefix = new Uint8Array(4);
     new DataView(noncePrefix.buffer).setUint32(0, env.rng.u32());
     this.encoder = new NativeEncoder({
@@ -138,9 +132,16 @@ export class SimNode<S> {
         scroll: new Uint8Array(0),
         initialEpoch,
       },
-      { now: env.now(), rand: () => env.rng.float() },
+      { now: env.now(), rand: this.rand },
     );
-    env.record({ t: env.now(), kind: 'start', slot: this.slot, uuid: this.uuid, valor: this.valor, epoch: initialEpoch });
+    env.record({
+      t: env.now(),
+      kind: 'start',
+      slot: this.slot,
+      uuid: this.uuid,
+      valor: this.valor,
+      epoch: initialEpoch,
+    });
     this.input({ type: 'start' });
   }
 
@@ -148,27 +149,46 @@ export class SimNode<S> {
   crash(why: string): void {
     if (!this.alive) return;
     this.inc++;
-    this.tickGen++;
-    this.tickAt = Number.POSITIVE_INFINITY;
+    this.disarm();
     this.status = 'down';
     this.dropLordship();
-    this.env.record({ t: this.env.now(), kind: 'status', slot: this.slot, uuid: this.uuid, status: 'down', why });
+    this.env.record({
+      t: this.env.now(),
+      kind: 'status',
+      slot: this.slot,
+      uuid: this.uuid,
+      status: 'down',
+      why,
+    });
   }
 
   pause(): void {
     if (this.status !== 'up') return;
     this.status = 'paused';
-    this.env.record({ t: this.env.now(), kind: 'status', slot: this.slot, uuid: this.uuid, status: 'paused', why: 'pause' });
+    this.env.record({
+      t: this.env.now(),
+      kind: 'status',
+      slot: this.slot,
+      uuid: this.uuid,
+      status: 'paused',
+      why: 'pause',
+    });
   }
 
   /** As in Node after SIGCONT: the expired timer runs before the socket is read. */
   resume(): void {
     if (this.status !== 'paused') return;
     this.status = 'up';
-    this.env.record({ t: this.env.now(), kind: 'status', slot: this.slot, uuid: this.uuid, status: 'up', why: 'resume' });
+    this.env.record({
+      t: this.env.now(),
+      kind: 'status',
+      slot: this.slot,
+      uuid: this.uuid,
+      status: 'up',
+      why: 'resume',
+    });
     if (this.tickAt <= this.env.now()) {
-      this.tickGen++;
-      this.tickAt = Number.POSITIVE_INFINITY;
+      this.disarm();
       this.input({ type: 'tick' });
     }
     while (this.inbox.length > 0 && this.status === 'up') {
@@ -184,6 +204,11 @@ export class SimNode<S> {
 
   onTick(gen: number): void {
     if (gen !== this.tickGen) return;
+    this.queuedAt = Number.POSITIVE_INFINITY;
+    if (this.tickAt > this.env.now()) {
+      if (Number.isFinite(this.tickAt)) this.queueTick(this.tickAt);
+      return;
+    }
     if (this.status === 'paused') return; // stays due; resume() fires it first
     this.tickAt = Number.POSITIVE_INFINITY;
     this.input({ type: 'tick' });
@@ -213,17 +238,39 @@ export class SimNode<S> {
   }
 
   onHookDone(inc: number): void {
-    if (inc !== this.inc || !this.hookRunning) return;
-    this.finishHook(this.hookRunning, this.env.now() - this.hookStartedAt);
-    this.hookRunning = null;
-    this.runHooks();
+    if (inc === this.inc) this.hookRunner.onDone();
   }
 
   onHoldTimeout(inc: number, token: number): void {
-    if (inc !== this.inc || !this.awaits.includes(token)) return;
-    this.awaits = this.awaits.filter((t) => t !== token);
-    this.env.record({ t: this.env.now(), kind: 'note', slot: this.slot, text: 'hooks still running at hold timeout' });
-    this.input({ type: 'hooks-drained' });
+    if (inc === this.inc) this.hookRunner.onHoldTimeout(token);
+  }
+
+  /** Hooks belong to one incarnation: a crash kills them, their timers die with `inc`. */
+  private newHooks(): SimHooks {
+    const inc = this.inc;
+    const env = this.env;
+    return new SimHooks(() => this.hooks, {
+      now: () => env.now(),
+      timer: (at, what) =>
+        env.schedule(
+          at,
+          what.k === 'hook-done'
+            ? { k: 'hook-done', slot: this.slot, inc }
+            : { k: 'hold-timeout', slot: this.slot, inc, token: what.token },
+        ),
+      finished: (event, ok, ranMs) => this.hookFinished(event, ok, ranMs),
+      drained: (timedOut) => {
+        if (timedOut) {
+          env.record({
+            t: env.now(),
+            kind: 'note',
+            slot: this.slot,
+            text: 'hooks still running at hold timeout',
+          });
+        }
+        this.input({ type: 'hooks-drained' });
+      },
+    });
   }
 
   /** Feeds one input, then whatever it provoked (hooks-drained, hook-failed), microtask-style. */
@@ -246,7 +293,7 @@ export class SimNode<S> {
   private stepOnce(input: Input): void {
     const env = this.env;
     const now = env.now();
-    const res = env.machine.step(this.state as S, input, { now, rand: () => env.rng.float() });
+    const res = env.machine.step(this.state as S, input, { now, rand: this.rand });
     this.state = res.state;
     env.count('steps');
     let stopped = false;
@@ -255,7 +302,12 @@ export class SimNode<S> {
         case 'send':
           this.encodeAndSend(e.packet);
           for (let i = 1; i < (e.repeat ?? 1); i++) {
-            env.schedule(now + i * env.scenario.repeatSpacingMs, { k: 'send', slot: this.slot, inc: this.inc, packet: e.packet });
+            env.schedule(now + i * env.scenario.repeatSpacingMs, {
+              k: 'send',
+              slot: this.slot,
+              inc: this.inc,
+              packet: e.packet,
+            });
           }
           break;
         case 'event': {
@@ -271,8 +323,7 @@ export class SimNode<S> {
             member: ev.member?.uuid ?? null,
             reason: ev.reason ?? null,
           });
-          this.hookQueue.push({ event: ev.type });
-          if (!this.hookRunning) this.runHooks();
+          this.hookRunner.enqueue(ev.type);
           break;
         }
         case 'log':
@@ -280,13 +331,7 @@ export class SimNode<S> {
           env.log?.(this.slot, e);
           break;
         case 'await-hooks':
-          if (!this.hookRunning && this.hookQueue.length === 0) {
-            this.microtasks.push({ type: 'hooks-drained' });
-          } else {
-            const token = ++this.awaitToken;
-            this.awaits.push(token);
-            env.schedule(now + this.hooks.holdTimeoutMs, { k: 'hold-timeout', slot: this.slot, inc: this.inc, token });
-          }
+          if (this.hookRunner.await()) this.microtasks.push({ type: 'hooks-drained' });
           break;
         case 'stopped':
           stopped = true;
@@ -296,27 +341,45 @@ export class SimNode<S> {
     this.observe();
     if (stopped) {
       this.status = 'stopped';
-      this.tickGen++;
-      this.tickAt = Number.POSITIVE_INFINITY;
+      this.disarm();
       this.dropLordship();
-      env.record({ t: now, kind: 'status', slot: this.slot, uuid: this.uuid, status: 'stopped', why: 'shutdown' });
+      env.record({
+        t: now,
+        kind: 'status',
+        slot: this.slot,
+        uuid: this.uuid,
+        status: 'stopped',
+        why: 'shutdown',
+      });
       return;
     }
     this.arm(res.wakeAt);
   }
 
-  /** Same rule as the daemon's runner: at least 1 ms ahead, whole milliseconds. */
+  /**
+   * Same rule as the daemon's runner: at least 1 ms ahead, whole milliseconds. Most steps move
+   * the wake-up later; rather than queueing an event per step, the queued one re-queues itself.
+   */
   private arm(wakeAt: number): void {
     if (!Number.isFinite(wakeAt)) {
-      this.tickGen++;
-      this.tickAt = Number.POSITIVE_INFINITY;
+      this.disarm();
       return;
     }
     const now = this.env.now();
     const at = now + Math.max(1, Math.ceil(wakeAt - now));
-    if (at === this.tickAt) return;
     this.tickAt = at;
+    if (at < this.queuedAt) this.queueTick(at);
+  }
+
+  private queueTick(at: number): void {
+    this.queuedAt = at;
     this.env.schedule(at, { k: 'tick', slot: this.slot, gen: ++this.tickGen });
+  }
+
+  private disarm(): void {
+    this.tickGen++;
+    this.tickAt = Number.POSITIVE_INFINITY;
+    this.queuedAt = Number.POSITIVE_INFINITY;
   }
 
   private encodeAndSend(packet: Announce): void {
@@ -325,7 +388,12 @@ export class SimNode<S> {
       bytes = this.encoder!.encode(packet);
     } catch (e) {
       this.env.count(`encode-error:${isLegiondError(e) ? e.code : 'ERR_INTERNAL'}`);
-      this.env.record({ t: this.env.now(), kind: 'note', slot: this.slot, text: `encode failed: ${(e as Error).message}` });
+      this.env.record({
+        t: this.env.now(),
+        kind: 'note',
+        slot: this.slot,
+        text: `encode failed: ${(e as Error).message}`,
+      });
       return;
     }
     this.env.count('sent');
@@ -339,7 +407,14 @@ export class SimNode<S> {
     if (p.lord !== this.lord || (p.lord && p.epoch !== this.lordEpoch)) {
       this.lord = p.lord;
       this.lordEpoch = p.lord ? p.epoch : 0n;
-      env.record({ t: env.now(), kind: 'claim', slot: this.slot, uuid: this.uuid, lord: p.lord, epoch: this.lordEpoch });
+      env.record({
+        t: env.now(),
+        kind: 'claim',
+        slot: this.slot,
+        uuid: this.uuid,
+        lord: p.lord,
+        epoch: this.lordEpoch,
+      });
     }
     if (env.trackViews) {
       const lord = env.machine.view(this.state as S, { now: env.now(), rand: () => 0 }).lord?.uuid ?? null;
@@ -354,7 +429,14 @@ export class SimNode<S> {
     if (this.lord) {
       this.lord = false;
       this.lordEpoch = 0n;
-      this.env.record({ t: this.env.now(), kind: 'claim', slot: this.slot, uuid: this.uuid, lord: false, epoch: 0n });
+      this.env.record({
+        t: this.env.now(),
+        kind: 'claim',
+        slot: this.slot,
+        uuid: this.uuid,
+        lord: false,
+        epoch: 0n,
+      });
     }
     if (this.viewLord !== null && this.env.trackViews) {
       this.viewLord = null;
@@ -362,33 +444,13 @@ export class SimNode<S> {
     }
   }
 
-  /** Runs queued hooks one at a time; zero-length hooks finish at once. */
-  private runHooks(): void {
-    while (!this.hookRunning && this.hookQueue.length > 0) {
-      const h = this.hookQueue.shift()!;
-      const ms = Math.min(this.hooks.durationMs, this.hooks.timeoutMs);
-      if (ms > 0) {
-        this.hookRunning = h;
-        this.hookStartedAt = this.env.now();
-        this.env.schedule(this.env.now() + ms, { k: 'hook-done', slot: this.slot, inc: this.inc });
-        return;
-      }
-      this.finishHook(h, 0);
-    }
-    if (!this.hookRunning && this.hookQueue.length === 0 && this.awaits.length > 0) {
-      const n = this.awaits.length;
-      this.awaits = [];
-      for (let i = 0; i < n; i++) this.input({ type: 'hooks-drained' });
-    }
-  }
-
-  private finishHook(h: QueuedHook, ranMs: number): void {
-    const timedOut = this.hooks.durationMs > this.hooks.timeoutMs;
-    const ok = !timedOut && !this.hooks.fail.includes(h.event);
-    this.env.record({ t: this.env.now(), kind: 'hook', slot: this.slot, uuid: this.uuid, event: h.event, ok, ranMs });
-    if (!ok && h.event === 'lord' && this.hooks.failStepdownMs !== null) {
-      this.drainUntilMs = this.env.now() + this.hooks.failStepdownMs;
-      this.input({ type: 'command', command: { type: 'hook-failed', event: 'lord', stepdownMs: this.hooks.failStepdownMs } });
+  private hookFinished(event: HookEvent, ok: boolean, ranMs: number): void {
+    const now = this.env.now();
+    this.env.record({ t: now, kind: 'hook', slot: this.slot, uuid: this.uuid, event, ok, ranMs });
+    const stepdownMs = this.hooks.failStepdownMs;
+    if (!ok && event === 'lord' && stepdownMs !== null) {
+      this.drainUntilMs = now + stepdownMs;
+      this.input({ type: 'command', command: { type: 'hook-failed', event: 'lord', stepdownMs } });
     }
   }
 }

@@ -103,7 +103,14 @@ export class Metrics<S> {
           for (const slot of r.slots) {
             const n = this.sim.nodes[slot]!;
             if (!n.lord) continue;
-            const f: Failover = { kind: r.action, atMs: r.t, node: n.name, latencyMs: null, deathAtMs: null, afterDeathMs: null };
+            const f: Failover = {
+              kind: r.action,
+              atMs: r.t,
+              node: n.name,
+              latencyMs: null,
+              deathAtMs: null,
+              afterDeathMs: null,
+            };
             this.failovers.push(f);
             this.pending.push({ f, slot });
           }
@@ -112,7 +119,8 @@ export class Metrics<S> {
         return;
       case 'status':
         if (r.status === 'stopped') {
-          for (const p of this.pending) if (p.slot === r.slot && p.f.kind === 'shutdown' && p.f.deathAtMs === null) p.f.deathAtMs = r.t;
+          for (const p of this.pending)
+            if (p.slot === r.slot && p.f.kind === 'shutdown' && p.f.deathAtMs === null) p.f.deathAtMs = r.t;
         }
         this.topologyDirty = true;
         this.evaluate(r.t);
@@ -164,7 +172,8 @@ export class Metrics<S> {
       else lordsByComp.set(c, [s]);
     }
     const overlapping: string[] = [];
-    for (const list of lordsByComp.values()) if (list.length >= 2) for (const s of list) overlapping.push(nodes[s]!.name);
+    for (const list of lordsByComp.values())
+      if (list.length >= 2) for (const s of list) overlapping.push(nodes[s]!.name);
     this.overlap.update(t, overlapping.length > 0, overlapping);
     // lordless: a mutual component of at least Q running nodes with a candidate, and no lord
     const size = new Int32Array(this.mutual.count);
@@ -183,7 +192,11 @@ export class Metrics<S> {
         for (const s of this.running) if (this.mutual.of[s] === c) lordless.push(nodes[s]!.name);
       }
     }
-    this.lordless.update(t, lordless.length > 0, lordless.length > 8 ? [`${lordless.length} nodes`] : lordless);
+    this.lordless.update(
+      t,
+      lordless.length > 0,
+      lordless.length > 8 ? [`${lordless.length} nodes`] : lordless,
+    );
   }
 
   finish(endMs: number): MetricsReport {
@@ -216,7 +229,11 @@ export class Metrics<S> {
       failovers: this.failovers,
       overlap: this.overlap.stats,
       lordless: this.lordless.stats,
-      steady: { lordChanges: changes, steadyMs, perHour: steadyMs > 0 ? (changes / steadyMs) * 3_600_000 : 0 },
+      steady: {
+        lordChanges: changes,
+        steadyMs,
+        perHour: steadyMs > 0 ? (changes / steadyMs) * 3_600_000 : 0,
+      },
     };
   }
 }

@@ -68,7 +68,16 @@ export class Network {
   }
 
   link(from: number, to: number): LinkParams {
-    return this.overrides.size === 0 ? this.defaults : (this.overrides.get(from * this.size + to) ?? this.defaults);
+    return this.overrides.size === 0
+      ? this.defaults
+      : (this.overrides.get(from * this.size + to) ?? this.defaults);
+  }
+
+  /** the slowest a packet can be on any link, for timing slack */
+  maxLatencyMs(): number {
+    let m = this.defaults.delayMs + this.defaults.jitterMs;
+    for (const p of this.overrides.values()) m = Math.max(m, p.delayMs + p.jitterMs);
+    return m;
   }
 
   get defaultLink(): LinkParams {

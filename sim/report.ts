@@ -12,7 +12,11 @@ export function labeller(incarnations: NodeLabel[]): (uuid: string | null) => st
 }
 
 /** One timeline line, or null when the record is below the verbosity. Columns: time, node, what, lord, epoch. */
-export function formatRecord(r: TraceRecord, label: (uuid: string | null) => string, v: Verbosity): string | null {
+export function formatRecord(
+  r: TraceRecord,
+  label: (uuid: string | null) => string,
+  v: Verbosity,
+): string | null {
   const row = (node: string, what: string, lord = '', epoch = '') =>
     `${formatTime(r.t)}  ${node.padEnd(8)} ${what.padEnd(30)} ${lord.padEnd(8)} ${epoch}`.trimEnd();
   switch (r.kind) {
@@ -28,7 +32,12 @@ export function formatRecord(r: TraceRecord, label: (uuid: string | null) => str
       return row(label(r.uuid), `${r.event}${extra}${why}`, `lord=${label(r.lord)}`, `epoch ${r.epoch}`);
     }
     case 'claim':
-      return row(label(r.uuid), r.lord ? 'claims lordship' : 'drops lordship', '', r.lord ? `epoch ${r.epoch}` : '');
+      return row(
+        label(r.uuid),
+        r.lord ? 'claims lordship' : 'drops lordship',
+        '',
+        r.lord ? `epoch ${r.epoch}` : '',
+      );
     case 'view':
       return v === 'verbose' ? row(label(r.uuid), 'sees lord', `lord=${label(r.lord)}`) : null;
     case 'hook':
@@ -62,7 +71,8 @@ export function formatReport(r: RunReport): string {
   }
   const ep = (name: string, e: RunReport['metrics']['overlap']) => {
     kv(name, `${e.count} episodes, total ${ms(e.totalMs)}, longest ${ms(e.longestMs)}`);
-    for (const x of e.episodes.slice(0, 5)) lines.push(`${' '.repeat(21)}${ms(x.startMs)}..${ms(x.endMs)} ${x.nodes.join(',')}`);
+    for (const x of e.episodes.slice(0, 5))
+      lines.push(`${' '.repeat(21)}${ms(x.startMs)}..${ms(x.endMs)} ${x.nodes.join(',')}`);
   };
   ep('overlap', m.overlap);
   ep('lordless', m.lordless);
@@ -75,13 +85,17 @@ export function formatReport(r: RunReport): string {
     .filter(([k]) => k.startsWith('drop:') || k.startsWith('encode-error:'))
     .map(([k, v]) => `${k.replace(/^drop:/, '')} ${v}`)
     .join(', ');
-  kv('packets', `sent ${c.sent ?? 0}, delivered ${r.stats.deliveries}, accepted ${c.accepted ?? 0}${drops ? `, dropped: ${drops}` : ''}`);
+  kv(
+    'packets',
+    `sent ${c.sent ?? 0}, delivered ${r.stats.deliveries}, accepted ${c.accepted ?? 0}${drops ? `, dropped: ${drops}` : ''}`,
+  );
   kv('core logs', `warn ${c['log:warn'] ?? 0}, error ${c['log:error'] ?? 0}`);
   kv('events', `${r.stats.events} processed, ${c.steps ?? 0} core steps`);
   if (r.violationCount === 0) kv('violations', 'none');
   else {
     kv('violations', String(r.violationCount));
-    for (const v of r.violations.slice(0, 20)) lines.push(`    ${ms(v.atMs)} ${v.kind} ${v.node ?? ''}: ${v.text}`);
+    for (const v of r.violations.slice(0, 20))
+      lines.push(`    ${ms(v.atMs)} ${v.kind} ${v.node ?? ''}: ${v.text}`);
   }
   if (r.noteCount > 0) {
     kv('notes', `${r.noteCount} (expected without a majority quorum)`);
@@ -103,7 +117,14 @@ export function distribution(values: number[]): Distribution | null {
   if (values.length === 0) return null;
   const v = [...values].sort((a, b) => a - b);
   const at = (q: number) => v[Math.min(v.length - 1, Math.floor(q * (v.length - 1) + 0.5))]!;
-  return { n: v.length, min: v[0]!, p50: at(0.5), p95: at(0.95), max: v[v.length - 1]!, mean: v.reduce((a, b) => a + b, 0) / v.length };
+  return {
+    n: v.length,
+    min: v[0]!,
+    p50: at(0.5),
+    p95: at(0.95),
+    max: v[v.length - 1]!,
+    mean: v.reduce((a, b) => a + b, 0) / v.length,
+  };
 }
 
 export interface SeedsSummary {
@@ -128,7 +149,9 @@ export function summarizeSeeds(reports: RunReport[]): SeedsSummary {
   return {
     scenario: reports[0]?.scenario ?? '',
     seeds: reports.length,
-    firstLordMs: distribution(reports.flatMap((r) => (r.metrics.firstLordMs === null ? [] : [r.metrics.firstLordMs]))),
+    firstLordMs: distribution(
+      reports.flatMap((r) => (r.metrics.firstLordMs === null ? [] : [r.metrics.firstLordMs])),
+    ),
     crashFailoverMs: lat('crash'),
     shutdownFailoverMs: lat('shutdown'),
     noFailover: fo.filter((f) => f.latencyMs === null).length,
@@ -142,7 +165,10 @@ export function summarizeSeeds(reports: RunReport[]): SeedsSummary {
 }
 
 export function formatSeeds(s: SeedsSummary): string {
-  const lines = [`scenario ${s.scenario} over ${s.seeds} seeds`, `  ${'metric'.padEnd(24)} ${'min'.padStart(9)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}  n`];
+  const lines = [
+    `scenario ${s.scenario} over ${s.seeds} seeds`,
+    `  ${'metric'.padEnd(24)} ${'min'.padStart(9)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}  n`,
+  ];
   const row = (name: string, d: Distribution | null, unit: 'ms' | '') => {
     if (!d) return lines.push(`  ${name.padEnd(24)} ${'-'.padStart(9)}`);
     const f = (x: number) => (unit === 'ms' ? formatDuration(Math.round(x)) : x.toFixed(1)).padStart(9);

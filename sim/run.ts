@@ -1,7 +1,7 @@
 /** One scenario run with checker and metrics attached: the entry point the CLI, tests and benches share. */
 import type { Effect } from '../src/legion/types.js';
 import { Checker, type Violation } from './checker.js';
-import { type MetricsReport, Metrics } from './metrics.js';
+import { Metrics, type MetricsReport } from './metrics.js';
 import type { Scenario } from './scenario-types.js';
 import type { TraceRecord } from './trace.js';
 import { type SimStats, Simulation } from './world.js';
@@ -61,7 +61,13 @@ export function runScenario(scenario: Scenario, o: RunOptions): RunResult {
       const k = (perSlot.get(r.slot) ?? 0) + 1;
       perSlot.set(r.slot, k);
       const name = scenario.nodes[r.slot]!.name;
-      incarnations.push({ slot: r.slot, name, uuid: r.uuid, label: k === 1 ? name : `${name}.${k}`, startMs: r.t });
+      incarnations.push({
+        slot: r.slot,
+        name,
+        uuid: r.uuid,
+        label: k === 1 ? name : `${name}.${k}`,
+        startMs: r.t,
+      });
     },
   ];
   if (o.keepTrace) listeners.push((r) => trace.push(r));
@@ -78,6 +84,7 @@ export function runScenario(scenario: Scenario, o: RunOptions): RunResult {
   sim.addListener(metrics.listener);
   sim.addListener(checker.listener);
   sim.run();
+  checker.finish(sim.now);
   const report: RunReport = {
     scenario: scenario.name,
     seed: o.seed,

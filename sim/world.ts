@@ -3,7 +3,7 @@
  * simulated network, and the scenario's timeline of faults. Observers get every trace record as
  * it happens; the run's identity is the sha256 of those records.
  */
-import { nativeMachine, type NativeState } from '../src/legion/machine.js';
+import { type NativeState, nativeMachine } from '../src/legion/machine.js';
 import type { Effect, Machine } from '../src/legion/types.js';
 import { makeKeyRing } from '../src/protocol/crypto.js';
 import type { Announce } from '../src/protocol/types.js';
@@ -32,7 +32,11 @@ export interface SimOptions<S = NativeState> {
   onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
 }
 
-export const nativeProbe: LordProbe<NativeState> = (s) => ({ lord: s.lord, epoch: s.lordEpoch, maxEpoch: s.maxEpoch });
+export const nativeProbe: LordProbe<NativeState> = (s) => ({
+  lord: s.lord,
+  epoch: s.lordEpoch,
+  maxEpoch: s.maxEpoch,
+});
 
 export interface SimStats {
   events: number;
@@ -53,6 +57,7 @@ export class Simulation<S = NativeState> {
   private events = 0;
   private deliveries = 0;
   private finished = false;
+  private booted = false;
   private readonly delayBuf: number[] = [];
 
   constructor(scenario: Scenario, options: SimOptions<S>) {
@@ -61,7 +66,9 @@ export class Simulation<S = NativeState> {
     this.network = new Network(scenario.nodes.length, scenario.network);
     this.listeners = [...(options.listeners ?? [])];
     const secure = options.secure ?? scenario.secure;
-    const keys = secure ? makeKeyRing([new TextEncoder().encode(`sim secret for ${scenario.name}`)], scenario.name) : null;
+    const keys = secure
+      ? makeKeyRing([new TextEncoder().encode(`sim secret for ${scenario.name}`)], scenario.name)
+      : null;
     const onLog = options.onLog;
     const env: HostEnv<S> = {
       scenario,
@@ -76,7 +83,9 @@ export class Simulation<S = NativeState> {
       broadcast: (from, bytes) => this.broadcast(from, bytes),
       record: (r) => this.record(r),
       count: (what, n = 1) => this.counters.set(what, (this.counters.get(what) ?? 0) + n),
-      ...(onLog ? { log: (slot: number, e: Extract<Effect, { type: 'log' }>) => onLog(this.clock, slot, e) } : {}),
+      ...(onLog
+        ? { log: (slot: number, e: Extract<Effect, { type: 'log' }>) => onLog(this.clock, slot, e) }
+        : {}),
     };
     this.nodes = scenario.nodes.map((spec, slot) => new SimNode(slot, spec.name, spec, env));
   }
@@ -112,21 +121,32 @@ export class Simulation<S = NativeState> {
   }
 
   stats(): SimStats {
-    return { events: this.events, deliveries: this.deliveries, counters: Object.fromEntries([...this.counters].sort()) };
+    return {
+      events: this.events,
+      deliveries: this.deliveries,
+      counters: Object.fromEntries([...this.counters].sort()),
+    };
   }
 
   /** Starts every node at time 0 (in declaration order) and queues the timeline. */
   private boot(): void {
-    for (const e of this.scenario.timeline) this.queue.push(e.atMs, { k: 'action', action: e.action, followUp: false });
+    for (const e of this.scenario.timeline)
+      this.queue.push(e.atMs, { k: 'action', action: e.action, followUp: false });
     this.queue.push(this.scenario.durationMs, { k: 'end' });
     for (const n of this.nodes) n.start();
   }
 
-  /** Runs to the scenario's end (or until `untilMs`), returning false once the end is reached. */
-  run(untilMs = Number.POSITIVE_INFINITY): boolean {
+  /**
+   * Runs to the scenario's end, or until `untilMs`, or for at most `maxEvents` events; returns
+   * false once the end is reached.
+   */
+  run(untilMs = Number.POSITIVE_INFINITY, maxEvents = Number.POSITIVE_INFINITY): boolean {
     if (this.finished) return false;
-    if (this.events === 0 && this.clock === 0) this.boot();
-    for (;;) {
+    if (!this.booted) {
+      this.booted = true;
+      this.boot();
+    }
+    for (let budget = maxEvents; budget > 0; budget--) {
       if (this.queue.peekTime() > untilMs) {
         this.clock = Math.max(this.clock, untilMs);
         return true;
@@ -143,6 +163,7 @@ export class Simulation<S = NativeState> {
         return false;
       }
     }
+    return true;
   }
 
   private dispatch(ev: SimEvent): boolean {

@@ -80,7 +80,8 @@ export class Reader {
 
   duration(): number {
     const ms = parseDuration(this.value);
-    if (ms === null) this.fail(`expected a duration like "250ms", "1.5s", "2m", got ${JSON.stringify(this.value)}`);
+    if (ms === null)
+      this.fail(`expected a duration like "250ms", "1.5s", "2m", got ${JSON.stringify(this.value)}`);
     return ms;
   }
 
@@ -99,7 +100,8 @@ export class Reader {
     let b: bigint | null = null;
     if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) b = BigInt(v);
     else if (typeof v === 'string' && /^\d+$/.test(v)) b = BigInt(v);
-    if (b === null || b >= 1n << 64n) this.fail(`expected an unsigned 64-bit integer, got ${JSON.stringify(v)}`);
+    if (b === null || b >= 1n << 64n)
+      this.fail(`expected an unsigned 64-bit integer, got ${JSON.stringify(v)}`);
     return b;
   }
 

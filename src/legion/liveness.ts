@@ -21,7 +21,15 @@ export function leaseMs(params: { toleranceMs: number; intervalMs: number }): nu
   return Math.max(params.intervalMs, params.toleranceMs - 1.2 * params.intervalMs);
 }
 
-/** A vote counts only while its sender was heard directly within the lease. */
+/**
+ * A vote counts while its sender was heard directly within the lease; or, on a lossy network,
+ * while it was heard directly within the tolerance and others still hear it (attestation
+ * within the lease). A lord cut off from its voters receives no attestations either, so it
+ * still steps down when the lease runs out; a lord that merely lost a few packets does not.
+ */
 export function voteFresh(st: Step, p: PeerRecord): boolean {
-  return st.now - p.lastDirectMs <= leaseMs(st.s.params);
+  const lease = leaseMs(st.s.params);
+  const sinceDirect = st.now - p.lastDirectMs;
+  if (sinceDirect <= lease) return true;
+  return sinceDirect <= st.s.params.toleranceMs && st.now - p.attestedMs <= lease;
 }

@@ -119,9 +119,26 @@ describe('arbiters and quorum', () => {
     expect(n.state.peers.has(B)).toBe(true);
     const unlord = eventsOf(fx, 'unlord');
     expect(unlord.map((e) => e.reason)).toEqual(['lease']);
-    // the lease ends before the voters' tolerance would, so they never see two lords
+    // others still hear B, so its last direct vote holds until the tolerance, not just the lease
+    expect(unlord[0]?.atMs).toBe(600 + 400 + 1);
+  });
+
+  it('a lord cut off from every voter steps down at the lease, before they could elect another', () => {
+    const n = new Node(params({ quorum: 3 }));
+    n.start();
+    feed(n, 600, () => [
+      [A, { valor: 0n, vote: SELF }],
+      [B, { valor: 1n, vote: SELF }],
+    ]);
+    expect(n.lord).toBe(true);
+    const before = n.effects.length;
+    n.advanceTo(1200);
+    const unlord = eventsOf(n.effects.slice(before), 'unlord');
+    expect(unlord.map((e) => e.reason)).toEqual(['lease']);
     expect(unlord[0]?.atMs).toBe(600 + leaseMs({ toleranceMs: 400, intervalMs: 100 }) + 1);
-    expect(unlord[0]!.atMs).toBeLessThan(600 + 400 - 100);
+    // the voters heard our last announce at most one interval before 600: they declare us dead
+    // no earlier than 600 - 100 + 400
+    expect(unlord[0]!.atMs).toBeLessThan(600 - 100 + 400);
   });
 
   it('emits join only once per process life', () => {

@@ -21,7 +21,9 @@ describe('lord crash', () => {
       expect(f[0]!.latencyMs, `seed ${r.report.seed}`).not.toBeNull();
       expect(f[0]!.latencyMs!, `seed ${r.report.seed}`).toBeLessThanOrEqual(bound);
       // and not before the crashed lord could have been declared dead
-      expect(f[0]!.latencyMs!, `seed ${r.report.seed}`).toBeGreaterThan(sc.timing.toleranceMs - sc.timing.intervalMs);
+      expect(f[0]!.latencyMs!, `seed ${r.report.seed}`).toBeGreaterThan(
+        sc.timing.toleranceMs - sc.timing.intervalMs,
+      );
     }
   });
 
@@ -49,14 +51,15 @@ describe('lord clean shutdown', () => {
     expect(violationsText(results)).toBe('');
   });
 
-  it('elects the next lord on receipt of the death announce: two network hops with a majority quorum', () => {
-    // one hop for the death announce to reach the voters, one for their new votes to reach the
-    // successor: a quorum cannot be shown in fewer
+  it('elects the next lord on receipt of the death announce, not at a tick', () => {
+    // A quorum needs a few hops (death announce to the voters, their votes to the successor, its
+    // epoch proposal acknowledged); each hop is one network delay. Epsilon: 10 ms, far below
+    // one announce interval, so no tick or timeout can be involved.
     for (const r of results) {
       const f = r.report.metrics.failovers[0]!;
       expect(f.kind).toBe('shutdown');
       expect(f.deathAtMs, `seed ${r.report.seed}`).toBe(f.atMs); // no hooks to wait for
-      expect(f.afterDeathMs!, `seed ${r.report.seed}`).toBeLessThanOrEqual(2 * hop + 1);
+      expect(f.afterDeathMs!, `seed ${r.report.seed}`).toBeLessThanOrEqual(hop + 10);
     }
   });
 
@@ -72,11 +75,14 @@ describe('lord clean shutdown', () => {
   it('the departing lord runs unlord before death, and nobody else was lord meanwhile', () => {
     const n5 = slotOf(sc, 'n5');
     for (const r of results) {
-      const mine = r.trace.filter((x) => x.kind === 'event' && x.slot === n5 && x.t >= 10_000 && x.t < 20_000);
-      expect(mine.map((x) => (x.kind === 'event' ? x.event : '')).filter((e) => e !== 'node-left' && e !== 'node-joined')).toEqual([
-        'unlord',
-        'death',
-      ]);
+      const mine = r.trace.filter(
+        (x) => x.kind === 'event' && x.slot === n5 && x.t >= 10_000 && x.t < 20_000,
+      );
+      expect(
+        mine
+          .map((x) => (x.kind === 'event' ? x.event : ''))
+          .filter((e) => e !== 'node-left' && e !== 'node-joined'),
+      ).toEqual(['unlord', 'death']);
       expect(lordsAt(r.trace, 10_000)).toEqual([]);
     }
   });

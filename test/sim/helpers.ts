@@ -24,7 +24,9 @@ export function slotOf(sc: Scenario, name: string): number {
 }
 
 /** Lordship intervals per slot, from claim records: [start, end) with end = Infinity while held. */
-export function lordIntervals(trace: TraceRecord[]): { slot: number; epoch: bigint; from: number; to: number }[] {
+export function lordIntervals(
+  trace: TraceRecord[],
+): { slot: number; epoch: bigint; from: number; to: number }[] {
   const open = new Map<number, { epoch: bigint; from: number }>();
   const out: { slot: number; epoch: bigint; from: number; to: number }[] = [];
   for (const r of trace) {
@@ -36,7 +38,8 @@ export function lordIntervals(trace: TraceRecord[]): { slot: number; epoch: bigi
     }
     if (r.lord) open.set(r.slot, { epoch: r.epoch, from: r.t });
   }
-  for (const [slot, o] of open) out.push({ slot, epoch: o.epoch, from: o.from, to: Number.POSITIVE_INFINITY });
+  for (const [slot, o] of open)
+    out.push({ slot, epoch: o.epoch, from: o.from, to: Number.POSITIVE_INFINITY });
   return out;
 }
 
@@ -55,7 +58,9 @@ export function lordsAt(trace: TraceRecord[], t: number): number[] {
 }
 
 export function lordEvents(trace: TraceRecord[]): Extract<TraceRecord, { kind: 'event' }>[] {
-  return trace.filter((r): r is Extract<TraceRecord, { kind: 'event' }> => r.kind === 'event' && r.event === 'lord');
+  return trace.filter(
+    (r): r is Extract<TraceRecord, { kind: 'event' }> => r.kind === 'event' && r.event === 'lord',
+  );
 }
 
 /** Sample instants in [from, to) every `step` ms. */
@@ -68,6 +73,9 @@ export function instants(from: number, to: number, step = 50): number[] {
 export function violationsText(results: RunResult[]): string {
   return results
     .filter((r) => r.report.violationCount > 0)
-    .map((r) => `seed ${r.report.seed}: ${r.report.violations.map((v) => `${v.atMs.toFixed(1)}ms ${v.kind} ${v.text}`).join('; ')}`)
+    .map(
+      (r) =>
+        `seed ${r.report.seed}: ${r.report.violations.map((v) => `${v.atMs.toFixed(1)}ms ${v.kind} ${v.text}`).join('; ')}`,
+    )
     .join('\n');
 }

@@ -2,7 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../sim/run.js';
 import type { Scenario } from '../../sim/scenario-types.js';
-import { instants, lordEvents, lordsAt, lordsDuring, runSeeds, scenario, slotOf, violationsText } from './helpers.js';
+import {
+  instants,
+  lordEvents,
+  lordsAt,
+  lordsDuring,
+  runSeeds,
+  scenario,
+  slotOf,
+  violationsText,
+} from './helpers.js';
 
 const SEEDS = 20;
 const CUT = 10_000;
@@ -48,7 +57,8 @@ describe('lord on the minority side, majority quorum', () => {
 
   it('one lord again after the heal, with an epoch above every earlier one', () => {
     for (const r of results) {
-      for (const t of instants(HEAL + sc.settleMs, sc.durationMs)) expect(lordsAt(r.trace, t)).toHaveLength(1);
+      for (const t of instants(HEAL + sc.settleMs, sc.durationMs))
+        expect(lordsAt(r.trace, t)).toHaveLength(1);
       const ev = lordEvents(r.trace);
       for (let i = 1; i < ev.length; i++) expect(ev[i]!.epoch > ev[i - 1]!.epoch).toBe(true);
     }
@@ -69,7 +79,8 @@ describe('the same split without quorum (quorum 1)', () => {
         expect(lords, `seed ${r.report.seed} at ${t}`).toHaveLength(2);
         expect(lords.filter((s) => minority.includes(s))).toHaveLength(1);
       }
-      for (const t of instants(HEAL + sc.settleMs, sc.durationMs)) expect(lordsAt(r.trace, t)).toHaveLength(1);
+      for (const t of instants(HEAL + sc.settleMs, sc.durationMs))
+        expect(lordsAt(r.trace, t)).toHaveLength(1);
       overlapsOnlyWhileSettling(sc, r);
     }
   });
@@ -84,7 +95,10 @@ describe('two followers cut off, majority quorum', () => {
   it('the lord keeps its title, the minority never claims it', () => {
     const n5 = slotOf(sc, 'n5');
     for (const r of results) {
-      expect(lordEvents(r.trace).map((e) => e.slot), `seed ${r.report.seed}`).toEqual([n5]);
+      expect(
+        lordEvents(r.trace).map((e) => e.slot),
+        `seed ${r.report.seed}`,
+      ).toEqual([n5]);
       const during = lordsDuring(r.trace, CUT, sc.durationMs);
       expect([...during]).toEqual([n5]);
       expect(r.report.metrics.overlap.count).toBe(0);
@@ -121,14 +135,19 @@ describe('bridge: a–b and b–c work, a–c cut', () => {
 
   it('with a majority quorum there is never more than one lord', () => {
     for (const r of results) {
-      for (const t of instants(0, sc.durationMs, 25)) expect(lordsAt(r.trace, t).length).toBeLessThanOrEqual(1);
+      for (const t of instants(0, sc.durationMs, 25))
+        expect(lordsAt(r.trace, t).length).toBeLessThanOrEqual(1);
       expect(r.report.metrics.overlap.count).toBe(0);
     }
   });
 
   it('the bridge node b votes for a, so a stays lord through the cut', () => {
     const a = slotOf(sc, 'a');
-    for (const r of results) expect(lordEvents(r.trace).map((e) => e.slot), `seed ${r.report.seed}`).toEqual([a]);
+    for (const r of results)
+      expect(
+        lordEvents(r.trace).map((e) => e.slot),
+        `seed ${r.report.seed}`,
+      ).toEqual([a]);
   });
 
   it('even without quorum only a is lord: b attests a to c, so c still sees a as alive and best', () => {
@@ -136,7 +155,8 @@ describe('bridge: a–b and b–c work, a–c cut', () => {
     expect(violationsText(q1)).toBe('');
     const a = slotOf(sc, 'a');
     for (const r of q1) {
-      for (const t of instants(sc.settleMs, sc.durationMs, 25)) expect(lordsAt(r.trace, t), `seed ${r.report.seed}`).toEqual([a]);
+      for (const t of instants(sc.settleMs, sc.durationMs, 25))
+        expect(lordsAt(r.trace, t), `seed ${r.report.seed}`).toEqual([a]);
     }
   });
 });
@@ -149,7 +169,8 @@ describe('ring of majorities', () => {
 
   it('exactly one lord after settling, never two', () => {
     for (const r of results) {
-      for (const t of instants(sc.settleMs, sc.durationMs)) expect(lordsAt(r.trace, t), `seed ${r.report.seed} at ${t}`).toHaveLength(1);
+      for (const t of instants(sc.settleMs, sc.durationMs))
+        expect(lordsAt(r.trace, t), `seed ${r.report.seed} at ${t}`).toHaveLength(1);
       expect(r.report.metrics.overlap.count).toBe(0);
     }
   });

@@ -17,9 +17,15 @@ describe('paused lord', () => {
       const after = r.trace.slice(i + 1);
       // the first thing the woken node does is to drop its stale lordship
       const firstOwn = after.find((x) => 'slot' in x && x.slot === n5 && x.kind !== 'hook');
-      expect(firstOwn, `seed ${r.report.seed}`).toMatchObject({ kind: 'event', event: 'unlord', reason: 'lease', t: resumeAt });
+      expect(firstOwn, `seed ${r.report.seed}`).toMatchObject({
+        kind: 'event',
+        event: 'unlord',
+        reason: 'lease',
+        t: resumeAt,
+      });
       // (while frozen its state still says lord, but a frozen process acts on nothing)
-      for (const t of instants(resumeAt, sc.durationMs, 10)) expect(lordsAt(r.trace, t).length).toBeLessThanOrEqual(1);
+      for (const t of instants(resumeAt, sc.durationMs, 10))
+        expect(lordsAt(r.trace, t).length).toBeLessThanOrEqual(1);
     }
   });
 
@@ -35,7 +41,8 @@ describe('paused lord', () => {
     const q1 = runSeeds({ ...sc, quorum: 1 }, 10);
     expect(violationsText(q1)).toBe('');
     for (const r of q1) {
-      for (const t of instants(resumeAt + sc.settleMs, sc.durationMs)) expect(lordsAt(r.trace, t)).toHaveLength(1);
+      for (const t of instants(resumeAt + sc.settleMs, sc.durationMs))
+        expect(lordsAt(r.trace, t)).toHaveLength(1);
     }
   });
 });
@@ -77,7 +84,8 @@ describe('arbiter breaking a two-node tie', () => {
 
   it('while the two real nodes cannot talk, the arbiter keeps alpha lord and beta out', () => {
     for (const r of results) {
-      for (const t of instants(sc.settleMs, 30_000, 25)) expect(lordsAt(r.trace, t), `seed ${r.report.seed} at ${t}`).toEqual([alpha]);
+      for (const t of instants(sc.settleMs, 30_000, 25))
+        expect(lordsAt(r.trace, t), `seed ${r.report.seed} at ${t}`).toEqual([alpha]);
     }
   });
 

@@ -22,7 +22,21 @@ describe('scenario library', () => {
   const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml'));
 
   it('has the scenarios the tests and docs rely on', () => {
-    for (const name of ['lord-crash', 'lord-shutdown', 'partition-minority', 'partition-minority-noquorum', 'partition-majority', 'asymmetric', 'bridge', 'ring', 'paused-lord', 'loss-30', 'arbiter-tiebreak', 'scale-100', 'scale-1000']) {
+    for (const name of [
+      'lord-crash',
+      'lord-shutdown',
+      'partition-minority',
+      'partition-minority-noquorum',
+      'partition-majority',
+      'asymmetric',
+      'bridge',
+      'ring',
+      'paused-lord',
+      'loss-30',
+      'arbiter-tiebreak',
+      'scale-100',
+      'scale-1000',
+    ]) {
       expect(files).toContain(`${name}.yaml`);
     }
   });
@@ -38,7 +52,14 @@ describe('scenario library', () => {
 describe('scenario parsing', () => {
   it('fills defaults from the daemon config', () => {
     const sc = parseScenario(NODES, 'x.yaml');
-    expect(sc.timing).toEqual({ intervalMs: 250, toleranceMs: 1000, jitter: 0.2, preempt: true, preemptDelayMs: 0, lordDelayMs: 0 });
+    expect(sc.timing).toEqual({
+      intervalMs: 250,
+      toleranceMs: 1000,
+      jitter: 0.2,
+      preempt: true,
+      preemptDelayMs: 0,
+      lordDelayMs: 0,
+    });
     expect(sc.quorum).toBe(1);
     expect(sc.nodes.map((n) => n.valor)).toEqual([10n, 20n, 1n]);
     expect(sc.name).toBe('x');
@@ -70,7 +91,9 @@ timeline:
     expect(sc.durationMs).toBe(120_000);
     expect(sc.nodes.map((n) => n.name)).toEqual(['n1', 'n2', 'n3', 'n4', 'arb']);
     expect(sc.nodes[0]!.valor).toBe((1n << 64n) - 1n);
-    expect(sc.timeline.map((e) => e.atMs)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000, 12000, 90000]);
+    expect(sc.timeline.map((e) => e.atMs)).toEqual([
+      1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000, 12000, 90000,
+    ]);
     expect(sc.timeline[0]!.action).toEqual({ type: 'crash', node: 'lord', restartAfterMs: 1500 });
     expect(sc.timeline[2]!.action).toEqual({
       type: 'partition',
@@ -79,7 +102,12 @@ timeline:
         { kind: 'cut', pairs: [['n3', 'n4']] },
       ],
     });
-    expect(sc.timeline[5]!.action).toEqual({ type: 'network', link: { delayMs: 5 }, from: ['n1'], to: ['n2'] });
+    expect(sc.timeline[5]!.action).toEqual({
+      type: 'network',
+      link: { delayMs: 5 },
+      from: ['n1'],
+      to: ['n2'],
+    });
     expect(sc.timeline[7]!.action).toEqual({ type: 'skew', node: 'n1', byMs: -40_000 });
     expect(sc.timeline[9]!.action).toEqual({ type: 'stepdown', node: 'lord', forMs: 30_000 });
     expect(sc.timeline[10]!.action).toEqual({
@@ -96,7 +124,10 @@ timeline:
     [`${NODES}colour: red`, /bad\.yaml: \(top\): unknown key "colour"/],
     [`${NODES}duration: soon`, /bad\.yaml: duration: expected a duration/],
     [`${NODES}quorum: 4`, /bad\.yaml: quorum: expected a number in 1\.\.3/],
-    [`${NODES}timing: {interval: 1s, tolerance: 500ms}`, /timing\.tolerance: must be longer than the interval/],
+    [
+      `${NODES}timing: {interval: 1s, tolerance: 500ms}`,
+      /timing\.tolerance: must be longer than the interval/,
+    ],
     [`${NODES}timing: {jitter: 0.9}`, /timing\.jitter: expected a number in 0\.\.0\.5/],
     [`${NODES}network: {loss: 2}`, /network\.loss: expected a number in 0\.\.1/],
     ['nodes: [{name: a}, {name: a}]', /nodes\[1\]\.name: duplicate node name "a"/],
@@ -107,10 +138,19 @@ timeline:
     [`${NODES}timeline: [{at: 1s, crash: n1, heal: true}]`, /exactly one action/],
     [`${NODES}timeline: [{at: 1s, explode: n1}]`, /timeline\[0\]: unknown key "explode"/],
     [`${NODES}timeline: [{at: 2m, heal: true}]`, /after the end/],
-    [`${NODES}timeline: [{at: 1s, pause: {node: n1, for: forever}}]`, /timeline\[0\]\.pause\.for: expected a duration/],
+    [
+      `${NODES}timeline: [{at: 1s, pause: {node: n1, for: forever}}]`,
+      /timeline\[0\]\.pause\.for: expected a duration/,
+    ],
     [`${NODES}timeline: [{at: 1s, partition: {groups: [[n1]], ring: 1}}]`, /give exactly one of groups/],
-    [`${NODES}timeline: [{at: 1s, partition: {cut: [[n1]]}}]`, /timeline\[0\]\.partition\.cut\[0\]: a cut pair is \[a, b\]/],
-    [`${NODES}timeline: [{at: 1s, hooks: {fail: [boom]}}]`, /timeline\[0\]\.hooks\.fail\[0\]: expected one of setup/],
+    [
+      `${NODES}timeline: [{at: 1s, partition: {cut: [[n1]]}}]`,
+      /timeline\[0\]\.partition\.cut\[0\]: a cut pair is \[a, b\]/,
+    ],
+    [
+      `${NODES}timeline: [{at: 1s, hooks: {fail: [boom]}}]`,
+      /timeline\[0\]\.hooks\.fail\[0\]: expected one of setup/,
+    ],
   ])('%s → clear error', (yaml, re) => {
     expect(err(yaml)).toMatch(re);
   });

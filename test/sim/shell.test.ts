@@ -3,8 +3,6 @@
  * pause/resume order, serial hooks and await-hooks, crash voiding pending work, network shapes.
  */
 import { describe, expect, it } from 'vitest';
-import type { Effect, Input, LegionEvent, Machine, MemberInfo, StepResult } from '../../src/legion/types.js';
-import type { Announce } from '../../src/protocol/types.js';
 import { components } from '../../sim/components.js';
 import { cutLinks, groupsLinks, Network, oneWayLinks, ringLinks } from '../../sim/network.js';
 import { Prng } from '../../sim/prng.js';
@@ -12,6 +10,8 @@ import { EventQueue } from '../../sim/queue.js';
 import { scenarioFromObject } from '../../sim/scenario.js';
 import type { TraceRecord } from '../../sim/trace.js';
 import { Simulation } from '../../sim/world.js';
+import type { Effect, Input, LegionEvent, Machine, MemberInfo, StepResult } from '../../src/legion/types.js';
+import type { Announce } from '../../src/protocol/types.js';
 
 interface FakeState {
   uuid: string;
@@ -60,7 +60,12 @@ function event(s: FakeState, type: LegionEvent['type'], now: number): Effect {
 const fake: Machine<FakeState, Announce> = {
   init: (p) => ({ uuid: p.uuid, name: p.name, legion: p.legion, log: [], wake: Number.POSITIVE_INFINITY }),
   step(s, input: Input, ctx): StepResult<FakeState> {
-    const label = input.type === 'packet' ? `packet:${input.packet.name}` : input.type === 'command' ? `command:${input.command.type}` : input.type;
+    const label =
+      input.type === 'packet'
+        ? `packet:${input.packet.name}`
+        : input.type === 'command'
+          ? `command:${input.command.type}`
+          : input.type;
     const next: FakeState = { ...s, log: [...s.log, `${ctx.now.toFixed(0)} ${label}`] };
     const effects: Effect[] = [];
     if (input.type === 'start' || (input.type === 'tick' && ctx.now >= s.wake)) {
@@ -90,7 +95,10 @@ const fake: Machine<FakeState, Announce> = {
 };
 
 function fakeSim(doc: Record<string, unknown>, trace: TraceRecord[] = []) {
-  const sc = scenarioFromObject({ nodes: [{ name: 'a' }, { name: 'b' }], network: { delay: '10ms', jitter: 0 }, ...doc }, 'fake');
+  const sc = scenarioFromObject(
+    { nodes: [{ name: 'a' }, { name: 'b' }], network: { delay: '10ms', jitter: 0 }, ...doc },
+    'fake',
+  );
   return new Simulation<FakeState>(sc, {
     seed: 1,
     machine: fake,
@@ -99,17 +107,28 @@ function fakeSim(doc: Record<string, unknown>, trace: TraceRecord[] = []) {
   });
 }
 
-const logOf = (sim: Simulation<FakeState>, name: string) => sim.nodes.find((n) => n.name === name)!.coreState!.log;
+const logOf = (sim: Simulation<FakeState>, name: string) =>
+  sim.nodes.find((n) => n.name === name)!.coreState!.log;
 
 describe('sim shell', () => {
   it('ticks at wakeAt and delivers packets after the link delay', () => {
     const sim = fakeSim({ duration: '250ms' });
     sim.run();
-    expect(logOf(sim, 'b')).toEqual(['0 start', '10 packet:a', '100 tick', '110 packet:a', '200 tick', '210 packet:a']);
+    expect(logOf(sim, 'b')).toEqual([
+      '0 start',
+      '10 packet:a',
+      '100 tick',
+      '110 packet:a',
+      '200 tick',
+      '210 packet:a',
+    ]);
   });
 
   it('a paused node fires its due timer before the packets queued during the pause', () => {
-    const sim = fakeSim({ duration: '700ms', timeline: [{ at: '150ms', pause: { node: 'b', for: '400ms' } }] });
+    const sim = fakeSim({
+      duration: '700ms',
+      timeline: [{ at: '150ms', pause: { node: 'b', for: '400ms' } }],
+    });
     sim.run();
     expect(logOf(sim, 'b')).toEqual([
       '0 start',
@@ -130,11 +149,17 @@ describe('sim shell', () => {
   it('hooks run one at a time; await-hooks is answered when the queue is empty', () => {
     const trace: TraceRecord[] = [];
     const sim = fakeSim(
-      { duration: '10s', hooks: { duration: '1s' }, timeline: [{ at: '2s', stepdown: { node: 'a', for: '1s' } }] },
+      {
+        duration: '10s',
+        hooks: { duration: '1s' },
+        timeline: [{ at: '2s', stepdown: { node: 'a', for: '1s' } }],
+      },
       trace,
     );
     sim.run();
-    const hooks = trace.filter((r) => r.kind === 'hook' && r.slot === 0).map((r) => (r.kind === 'hook' ? `${r.t} ${r.event}` : ''));
+    const hooks = trace
+      .filter((r) => r.kind === 'hook' && r.slot === 0)
+      .map((r) => (r.kind === 'hook' ? `${r.t} ${r.event}` : ''));
     expect(hooks).toEqual(['1000 setup', '3000 lord', '4000 unlord']);
     expect(logOf(sim, 'a').filter((l) => !l.includes('tick') && !l.includes('packet'))).toEqual([
       '0 start',
@@ -155,7 +180,9 @@ describe('sim shell', () => {
     );
     sim.run();
     expect(logOf(sim, 'a').filter((l) => l.includes('hooks-drained'))).toEqual(['8000 hooks-drained']);
-    expect(trace.some((r) => r.kind === 'note' && r.t === 8000 && r.text.includes('hold timeout'))).toBe(true);
+    expect(trace.some((r) => r.kind === 'note' && r.t === 8000 && r.text.includes('hold timeout'))).toBe(
+      true,
+    );
   });
 
   it('a failing lord hook sends hook-failed when configured', () => {
@@ -181,10 +208,38 @@ describe('sim shell', () => {
     sim.run();
     const starts = trace.filter((r) => r.kind === 'start' && r.slot === 0);
     expect(starts).toHaveLength(2);
-    expect(starts[0]!.kind === 'start' && starts[1]!.kind === 'start' && starts[0].uuid !== starts[1].uuid).toBe(true);
+    expect(
+      starts[0]!.kind === 'start' && starts[1]!.kind === 'start' && starts[0].uuid !== starts[1].uuid,
+    ).toBe(true);
     // the setup hook of the first incarnation (due at 3s) never finishes; the second one's does at 5s
     expect(trace.filter((r) => r.kind === 'hook' && r.slot === 0).map((r) => r.t)).toEqual([5000]);
     expect(logOf(sim, 'b').filter((l) => l.startsWith('1'))).not.toContain('1010 packet:a');
+  });
+});
+
+describe('faults that name nobody', () => {
+  it('are skipped with a note instead of failing the run', () => {
+    const trace: TraceRecord[] = [];
+    const sim = fakeSim(
+      {
+        duration: '1s',
+        timeline: [
+          { at: '100ms', partition: { isolate: 'lord' } },
+          { at: '200ms', crash: 'lord' },
+          { at: '300ms', partition: { groups: [['a'], ['a', 'b']] } },
+        ],
+      },
+      trace,
+    );
+    sim.run();
+    const notes = trace.filter((r) => r.kind === 'note').map((r) => (r.kind === 'note' ? r.text : ''));
+    expect(notes).toEqual([
+      'partition skipped: no node is "lord" now',
+      'crash skipped: no node is "lord" now',
+      'partition skipped: a would be in two groups',
+    ]);
+    expect(sim.network.partitioned).toBe(false);
+    expect(sim.done).toBe(true);
   });
 });
 
