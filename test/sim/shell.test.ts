@@ -208,9 +208,8 @@ describe('sim shell', () => {
     sim.run();
     const starts = trace.filter((r) => r.kind === 'start' && r.slot === 0);
     expect(starts).toHaveLength(2);
-    expect(
-      starts[0]!.kind === 'start' && starts[1]!.kind === 'start' && starts[0].uuid !== starts[1].uuid,
-    ).toBe(true);
+    const [first, second] = starts;
+    expect(first?.kind === 'start' && second?.kind === 'start' && first.uuid !== second.uuid).toBe(true);
     // the setup hook of the first incarnation (due at 3s) never finishes; the second one's does at 5s
     expect(trace.filter((r) => r.kind === 'hook' && r.slot === 0).map((r) => r.t)).toEqual([5000]);
     expect(logOf(sim, 'b').filter((l) => l.startsWith('1'))).not.toContain('1010 packet:a');
