@@ -43,13 +43,15 @@ describe('virtual IP hooks in network namespaces', () => {
     const k = cluster();
     await k.startLegion([300, 200, 100], 'h1');
     const killedAt = Date.now();
+    const firstLord = await k.daemon('h1').waitFor(eventLine('lord', 'h1'), 5000, 'h1 lord');
     // the host's service dies with its daemon; the address stays, as after a crash
     k.daemon('h1').kill('SIGKILL');
     k.servers.get('h1')!.kill('SIGKILL');
     await k.daemon('h1').exited;
 
     const lord = await k.daemon('h2').waitFor(eventLine('lord', 'h2'), 5000, 'h2 to become lord');
-    expect(lord.epoch).toBe('2');
+    // with a quorum the new epoch is acknowledged by the voters first, so it may skip numbers
+    expect(BigInt(lord.epoch as string)).toBeGreaterThan(BigInt(firstLord.epoch as string));
     const first = await k.waitAnswer('h2', killedAt, 8000);
     // h1's unlord hook never ran, so it still holds the address: only the ARP moved the traffic
     expect(await k.holders()).toEqual(['h1', 'h2']);
