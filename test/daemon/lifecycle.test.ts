@@ -106,6 +106,30 @@ describe('legiond lifecycle', () => {
     expect(a.child.exitCode).toBeNull();
   });
 
+  it('one daemon runs several legions from one file, each with its own lord', async () => {
+    lab = new Lab();
+    const secret = lab.secret();
+    const cfg = (name: string, ports: [number, number, number, number], valors: [number, number]) =>
+      `control: ${lab.path(`${name}.sock`)}\nlegions:\n` +
+      `  - name: alpha\n    node_name: ${name}\n    bind: 127.0.0.1:${ports[0]}\n    peers: ["127.0.0.1:${ports[1]}"]\n    valor: ${valors[0]}\n    secret_file: ${secret}\n` +
+      `  - name: beta\n    node_name: ${name}\n    bind: 127.0.0.1:${ports[2]}\n    peers: ["127.0.0.1:${ports[3]}"]\n    valor: ${valors[1]}\n    secret_file: ${secret}\n`;
+    writeFileSync(lab.path('a.yaml'), cfg('a', [46440, 46441, 46442, 46443], [10, 1]));
+    writeFileSync(lab.path('b.yaml'), cfg('b', [46441, 46440, 46443, 46442], [1, 10]));
+    const a = lab.legiond('a', ['--config', lab.path('a.yaml')]);
+    const b = lab.legiond('b', ['--config', lab.path('b.yaml')]);
+    await a.waitFor((l) => l.event === 'lord' && l.legion === 'alpha', 10_000, 'a lord of alpha');
+    await b.waitFor((l) => l.event === 'lord' && l.legion === 'beta', 10_000, 'b lord of beta');
+    await Promise.all([a.ready(), b.ready()]);
+    await b.waitFor((l) => l.event === 'node-joined' && l.legion === 'alpha', 10_000, 'b sees a in alpha');
+    const m = (await controlRequest(lab.path('b.sock'), 'members', {})) as {
+      legions: Array<{ legion: string; members: Array<{ name: string; lord: boolean }> }>;
+    };
+    const lordOf = (legion: string) =>
+      m.legions.find((l) => l.legion === legion)?.members.find((x) => x.lord)?.name;
+    expect(lordOf('alpha')).toBe('a');
+    expect(lordOf('beta')).toBe('b');
+  });
+
   it('SIGTERM finishes in bounded time even when the unlord hook hangs', async () => {
     lab = new Lab();
     const a = lab.legiond('a', [
