@@ -48,7 +48,10 @@ export class DaemonControl implements ControlHandler {
         }
         const host = this.host(args);
         if (host.cfg.protocol === 'uwsgi' && BigInt(raw) > 65535n) {
-          throw new LegiondError('ERR_INVALID_VALUE', 'valor must be at most 65535 on a uwsgi legion (uWSGI keeps it in 16 bits)');
+          throw new LegiondError(
+            'ERR_INVALID_VALUE',
+            'valor must be at most 65535 on a uwsgi legion (uWSGI keeps it in 16 bits)',
+          );
         }
         return host.setValor(BigInt(raw));
       }

@@ -45,8 +45,10 @@ export class CronRunner {
     if (this.jobs.length > 0) return;
     this.jobs = this.init.entries.map(
       (e, i) =>
-        new Cron(e.schedule, { mode: this.init.mode ?? '5-or-6-parts', name: `${this.init.legion}#${i}` }, () =>
-          this.fire(i),
+        new Cron(
+          e.schedule,
+          { mode: this.init.mode ?? '5-or-6-parts', name: `${this.init.legion}#${i}` },
+          () => this.fire(i),
         ),
     );
   }

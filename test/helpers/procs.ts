@@ -69,7 +69,12 @@ export class Proc {
     return this.lines.length;
   }
 
-  async waitFor(pred: (l: LogLine) => boolean, timeoutMs = 10_000, what = 'a log line', since = 0): Promise<LogLine> {
+  async waitFor(
+    pred: (l: LogLine) => boolean,
+    timeoutMs = 10_000,
+    what = 'a log line',
+    since = 0,
+  ): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.lines.find((l, i) => i >= since && pred(l));
