@@ -31,7 +31,8 @@ export async function until<T>(
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (performance.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs)} ms waiting for ${what}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${Math.round(timeoutMs)} ms waiting for ${what}`);
     await sleep(everyMs);
   }
 }

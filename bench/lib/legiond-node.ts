@@ -33,7 +33,7 @@ export function legiondArgs(s: LegiondSpec): string[] {
   if (s.intervalMs !== undefined) a.push('--interval', `${s.intervalMs}ms`);
   if (s.toleranceMs !== undefined) a.push('--tolerance', `${s.toleranceMs}ms`);
   for (const [event, cmd] of Object.entries(s.hooks ?? {})) a.push('--on', `${event}=${cmd}`);
-  a.push('--log-level', s.logLevel ?? 'warn');
+  a.push('--log-level', s.logLevel ?? process.env.BENCH_LOG_LEVEL ?? 'warn');
   return a;
 }
 

@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { sleep } from './clock.js';
 
 const live = new Set<Proc>();
 
@@ -110,14 +109,6 @@ export function killAllNow(): void {
   live.clear();
 }
 
-export async function stopAll(graceMs = 3000): Promise<void> {
-  await Promise.all([...live].map((p) => p.stop(graceMs)));
-}
-
-export function liveCount(): number {
-  return live.size;
-}
-
 let installed = false;
 
 /** Kills every child group on exit, Ctrl-C, SIGTERM or an uncaught error. */
@@ -133,6 +124,3 @@ export function installCleanup(): void {
     });
   }
 }
-
-/** Gives children a moment to start before a caller hammers them. */
-export const settleStart = (ms = 50) => sleep(ms);

@@ -1,0 +1,179 @@
+/**
+ * How fast the simulator runs big legions: N = 100 for a virtual hour and N = 1000 for a virtual
+ * minute (sim/scenarios/scale-*.yaml), printing wall time, events processed and events/s, and
+ * where the time goes (core step, codec, the simulator itself).
+ *
+ *   npx tsx bench/sim-scale.ts [--budget SECONDS] [--only scale-100|scale-1000] [--seed N]
+ *
+ * A run that exceeds the wall budget (default 60 s) stops early; the figures then say how far
+ * it got and extrapolate the full run.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Checker } from '../sim/checker.js';
+import { formatDuration } from '../sim/duration.js';
+import { Metrics } from '../sim/metrics.js';
+import { Prng } from '../sim/prng.js';
+import { loadScenario } from '../sim/scenario.js';
+import { Simulation } from '../sim/world.js';
+import { type NativeState, nativeMachine } from '../src/legion/machine.js';
+import type { Machine } from '../src/legion/types.js';
+import { NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
+import type { Announce } from '../src/protocol/types.js';
+
+const { values } = parseArgs({
+  options: {
+    budget: { type: 'string', default: '60' },
+    only: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const budgetMs = Number(values.budget) * 1000;
+const seed = Number(values.seed);
+
+/** Cumulative wall time spent inside a function, measured around each call. */
+class Meter {
+  ms = 0;
+  calls = 0;
+  wrap<A extends unknown[], R>(f: (...a: A) => R): (...a: A) => R {
+    return (...a: A) => {
+      const t0 = performance.now();
+      try {
+        return f(...a);
+      } finally {
+        this.ms += performance.now() - t0;
+        this.calls++;
+      }
+    };
+  }
+}
+
+function run(name: string) {
+  const sc = loadScenario(join(import.meta.dirname, '..', 'sim', 'scenarios', `${name}.yaml`));
+  const core = new Meter();
+  const enc = new Meter();
+  const dec = new Meter();
+  const machine: Machine<NativeState, Announce> = { ...nativeMachine, step: core.wrap(nativeMachine.step) };
+  const origEncode = NativeEncoder.prototype.encode;
+  const origDecode = NativeDecoder.prototype.decode;
+  NativeEncoder.prototype.encode = function (this: NativeEncoder, a: Announce) {
+    return enc.wrap((x: Announce) => origEncode.call(this, x))(a);
+  };
+  NativeDecoder.prototype.decode = function (this: NativeDecoder, b: Uint8Array, w: number) {
+    return dec.wrap((x: Uint8Array, y: number) => origDecode.call(this, x, y))(b, w);
+  };
+  try {
+    const sim = new Simulation(sc, { seed, machine });
+    const checker = new Checker(sim);
+    const metrics = new Metrics(sim);
+    sim.addListener(checker.listener);
+    sim.addListener(metrics.listener);
+    const t0 = performance.now();
+    let more = true;
+    // small slices so the wall budget is honoured even while a thousand nodes boot at once
+    while (more && performance.now() - t0 < budgetMs) more = sim.run(Number.POSITIVE_INFINITY, 2000);
+    const wall = performance.now() - t0;
+    const st = sim.stats();
+    const reached = Math.min(sim.now, sc.durationMs);
+    const m = metrics.finish(sim.now);
+    const pct = (x: number) => `${((x / wall) * 100).toFixed(0)}%`;
+    const other = wall - core.ms - enc.ms - dec.ms;
+    console.log(`${name}: ${sc.nodes.length} nodes, ${formatDuration(sc.durationMs)} virtual, seed ${seed}`);
+    console.log(
+      `  wall time        ${(wall / 1000).toFixed(2)} s${more ? ` (budget hit at ${formatDuration(Math.round(reached))} virtual)` : ''}`,
+    );
+    if (more)
+      console.log(`  full run, extrapolated  ${(((wall / reached) * sc.durationMs) / 1000).toFixed(0)} s`);
+    console.log(
+      `  events           ${st.events} (${st.deliveries} packet deliveries, ${st.counters.steps ?? 0} core steps)`,
+    );
+    console.log(`  events/s         ${Math.round(st.events / (wall / 1000))}`);
+    console.log(`  virtual/wall     ${(reached / wall).toFixed(2)}x`);
+    console.log(
+      `  time split       core step ${pct(core.ms)} (${((core.ms / Math.max(1, core.calls)) * 1000).toFixed(1)} µs/step), decode ${pct(dec.ms)} (${((dec.ms / Math.max(1, dec.calls)) * 1000).toFixed(1)} µs), encode ${pct(enc.ms)}, simulator ${pct(other)}`,
+    );
+    console.log(
+      `  result           first lord ${m.firstLordMs === null ? 'never' : formatDuration(Math.round(m.firstLordMs))}, ${m.lordEvents} lord events, overlap ${m.overlap.count}, violations ${checker.violationCount}`,
+    );
+  } finally {
+    NativeEncoder.prototype.encode = origEncode;
+    NativeDecoder.prototype.decode = origDecode;
+  }
+}
+
+/**
+ * Cost of one core step as the legion grows: a node that knows N-1 live peers receives an
+ * announce (with a full `seen` list) from one of them. Built directly, without a simulation, so
+ * it also works for N where a simulated convergence would take too long.
+ */
+function coreStepCost(n: number): { packetUs: number; tickUs: number } {
+  const rng = new Prng(n);
+  const now0 = 1000;
+  const legion = 'bench';
+  const uuids = Array.from({ length: n }, () => rng.uuid());
+  const params = {
+    legion,
+    uuid: uuids[0]!,
+    name: 'n0',
+    valor: 10n,
+    quorum: Math.floor(n / 2) + 1,
+    intervalMs: 250,
+    toleranceMs: 1000,
+    jitter: 0.2,
+    preempt: true,
+    preemptDelayMs: 0,
+    lordDelayMs: 0,
+    scroll: new Uint8Array(0),
+    initialEpoch: 0n,
+  };
+  const rand = () => rng.float();
+  const announceFrom = (i: number): Announce => ({
+    legion,
+    uuid: uuids[i]!,
+    name: `n${i}`,
+    valor: 10n,
+    epoch: 0n,
+    vote: uuids[0]!,
+    flags: { lord: false, arbiter: false, dead: false, draining: false },
+    viewDigest: 0,
+    scroll: new Uint8Array(0),
+    seen: Array.from({ length: Math.min(32, n - 2) }, (_, k) => ({
+      uuid: uuids[1 + ((i + k) % (n - 1))]!,
+      agoMs: (k * 7) % 250,
+    })).filter((x) => x.uuid !== uuids[i]),
+  });
+  let s = nativeMachine.init(params, { now: now0, rand });
+  s = nativeMachine.step(s, { type: 'start' }, { now: now0, rand }).state;
+  for (let i = 1; i < n; i++)
+    s = nativeMachine.step(
+      s,
+      { type: 'packet', packet: announceFrom(i) },
+      { now: now0 + i * 1e-4, rand },
+    ).state;
+  const t = now0 + 1;
+  const packets = Array.from({ length: 50 }, (_, k) => announceFrom(1 + ((k * 37) % (n - 1))));
+  const reps = Math.max(20, Math.floor(40_000 / n));
+  let t0 = performance.now();
+  for (let k = 0; k < reps; k++)
+    s = nativeMachine.step(
+      s,
+      { type: 'packet', packet: packets[k % packets.length]! },
+      { now: t + k * 1e-3, rand },
+    ).state;
+  const packetUs = ((performance.now() - t0) * 1000) / reps;
+  t0 = performance.now();
+  for (let k = 0; k < reps; k++) nativeMachine.step(s, { type: 'tick' }, { now: t + reps * 1e-3, rand });
+  const tickUs = ((performance.now() - t0) * 1000) / reps;
+  return { packetUs, tickUs };
+}
+
+console.log('core step cost by legion size (µs per step; a full announce round costs N·(N-1) packet steps)');
+for (const n of [10, 100, 1000]) {
+  const c = coreStepCost(n);
+  const roundMs = (c.packetUs * n * (n - 1)) / 1000;
+  console.log(
+    `  N=${String(n).padEnd(5)} packet ${c.packetUs.toFixed(1).padStart(8)} µs   tick ${c.tickUs.toFixed(1).padStart(8)} µs   one round of announces ≈ ${roundMs.toFixed(0)} ms wall`,
+  );
+}
+console.log('');
+for (const name of ['scale-100', 'scale-1000']) if (!values.only || values.only === name) run(name);
