@@ -1,17 +1,9 @@
 /** Field readers shared by the scenario top level and its timeline actions. */
-import type { HookEvent } from '../src/legion/types.js';
+import { HOOK_EVENTS } from '../src/legion/types.js';
 import type { HookSpec, LinkParams } from './scenario-types.js';
 import type { Reader } from './yaml-reader.js';
 
-export const HOOK_EVENTS: readonly HookEvent[] = [
-  'setup',
-  'join',
-  'lord',
-  'unlord',
-  'node-joined',
-  'node-left',
-  'death',
-];
+export { HOOK_EVENTS };
 
 export function readLink(r: Reader, base: LinkParams, partial: boolean): Partial<LinkParams> {
   if (!r.present) return partial ? {} : { ...base };

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { HookCommand } from '../hooks/types.js';
-import type { HookEvent } from '../legion/types.js';
+import { HOOK_EVENTS, type HookEvent } from '../legion/types.js';
 import { isMulticastAddress } from './address.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import {
@@ -20,15 +20,7 @@ import {
   parseU64,
 } from './values.js';
 
-export const HOOK_EVENTS: readonly HookEvent[] = [
-  'setup',
-  'join',
-  'lord',
-  'unlord',
-  'node-joined',
-  'node-left',
-  'death',
-];
+export { HOOK_EVENTS };
 
 export const DEFAULT_CONTROL_SOCKET = '/run/legiond/legiond.sock';
 

@@ -7,6 +7,17 @@ import type { Announce } from '../protocol/types.js';
 
 export type HookEvent = 'setup' | 'join' | 'lord' | 'unlord' | 'node-joined' | 'node-left' | 'death';
 
+/** Every event, in the order a node's life goes through them. */
+export const HOOK_EVENTS: readonly HookEvent[] = [
+  'setup',
+  'join',
+  'lord',
+  'unlord',
+  'node-joined',
+  'node-left',
+  'death',
+];
+
 export interface LegionParams {
   legion: string;
   /** this process's identity, injected (new at each process start, kept across reloads) */

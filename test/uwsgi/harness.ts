@@ -7,6 +7,7 @@ import { checksumOf } from '../../src/legion/uwsgi-election.js';
 import { uwsgiMachine } from '../../src/legion/uwsgi-machine.js';
 import type { UwsgiMember, UwsgiState } from '../../src/legion/uwsgi-types.js';
 import { type UwsgiAnnounce, UwsgiCodec } from '../../src/protocol/uwsgi.js';
+import { seededRand } from '../legion/helpers.js';
 
 export const SELF = '00000000-0000-4000-8000-00000000000a';
 export const WALL0 = 1_700_000_000_000;
@@ -99,16 +100,7 @@ export const sendsOf = (effects: Effect<UwsgiAnnounce>[]) =>
   effects.flatMap((e) => (e.type === 'send' ? [e] : []));
 
 /** A seeded PRNG (mulberry32) so simulated runs replay exactly. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRand;
 
 interface SimNode {
   driver: Driver;
