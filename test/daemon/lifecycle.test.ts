@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlRequest } from '../../src/control/client.js';
-import { Lab, ROOT, requireBuild } from '../helpers/procs.js';
+import { Lab, legionctl, ROOT, requireBuild } from '../helpers/procs.js';
 
 let lab: Lab;
 afterEach(async () => {
@@ -128,6 +128,25 @@ describe('legiond lifecycle', () => {
       m.legions.find((l) => l.legion === legion)?.members.find((x) => x.lord)?.name;
     expect(lordOf('alpha')).toBe('a');
     expect(lordOf('beta')).toBe('b');
+
+    // legionctl leave: b departs beta cleanly (death announce) and stays in alpha
+    const since = a.mark();
+    const r = legionctl(['--control', lab.path('b.sock'), 'leave', 'beta']);
+    expect(r.code).toBe(0);
+    const left = await a.waitFor(
+      (l) => l.event === 'node-left' && l.legion === 'beta',
+      5000,
+      'b to leave beta',
+      since,
+    );
+    expect(left.reason).toBe('death');
+    await a.waitFor((l) => l.event === 'lord' && l.legion === 'beta', 5000, 'a to take beta', since);
+    const after = (await controlRequest(lab.path('b.sock'), 'status', {})) as {
+      legions: Array<{ legion: string }>;
+    };
+    expect(after.legions.map((l) => l.legion)).toEqual(['alpha']);
+    expect(b.child.exitCode).toBeNull();
+    expect(a.lines.some((l, i) => i >= since && l.event === 'node-left' && l.legion === 'alpha')).toBe(false);
   });
 
   it('SIGTERM finishes in bounded time even when the unlord hook hangs', async () => {
