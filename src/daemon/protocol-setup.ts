@@ -46,7 +46,14 @@ export async function setupProtocol(cfg: LegionConfig, wall: () => number): Prom
     for (const f of cfg.acceptSecretFiles) secrets.push(await readSecretFile(f));
     keys = makeKeyRing(secrets, cfg.name);
   }
-  const encoder = new NativeEncoder({ legion: cfg.name, keys, wallClock: wall });
+  // seq starts from the wall clock (×1000), so a legion reopened under the same UUID after a
+  // SIGHUP continues above the seqs its peers already accepted
+  const encoder = new NativeEncoder({
+    legion: cfg.name,
+    keys,
+    wallClock: wall,
+    initialSeq: BigInt(Math.floor(wall())) * 1000n,
+  });
   const decoder = new NativeDecoder({ legion: cfg.name, keys });
   return {
     machine: nativeMachine,

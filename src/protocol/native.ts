@@ -47,6 +47,11 @@ export interface EncoderOptions {
    * (seq back at 1) does not reuse nonces under the same key. Inject it for deterministic tests.
    */
   noncePrefix?: Uint8Array;
+  /**
+   * The seq the first packet follows (default 0). A process that reopens a legion under the same
+   * UUID must continue above what peers have seen, or their replay guards drop it.
+   */
+  initialSeq?: bigint;
 }
 
 export interface DecoderOptions {
@@ -117,6 +122,7 @@ export class NativeEncoder {
     checkLegion(o.legion);
     this.legion = o.legion;
     this.wallClock = o.wallClock;
+    this.seq = o.initialSeq ?? 0n;
     this.maxPacketBytes = packetLimit(o.maxPacketBytes);
     this.limits = bodyLimits(o.maxScrollBytes);
     if (o.keys === null) {

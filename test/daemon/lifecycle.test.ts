@@ -106,6 +106,63 @@ describe('legiond lifecycle', () => {
     expect(a.child.exitCode).toBeNull();
   });
 
+  it('SIGHUP with a new bind address reopens the transport under the same UUID', async () => {
+    lab = new Lab();
+    const secret = lab.secret();
+    const writeA = (port: number) =>
+      writeFileSync(
+        lab.path('a.yaml'),
+        `control: ${lab.path('a.sock')}\nlegions:\n  - name: hup\n    node_name: a\n    bind: 127.0.0.1:${port}\n` +
+          `    peers: ["127.0.0.1:46452"]\n    valor: 100\n    secret_file: ${secret}\n`,
+      );
+    writeA(46450);
+    const a = lab.legiond('a', ['--config', lab.path('a.yaml')]);
+    // b sends to both of a's addresses, so it reaches a before and after the move
+    const b = lab.legiond('b', [
+      '--legion',
+      'hup',
+      '--bind',
+      '127.0.0.1:46452',
+      '--peer',
+      '127.0.0.1:46450',
+      '--peer',
+      '127.0.0.1:46451',
+      '--valor',
+      '50',
+      '--node-name',
+      'b',
+      '--secret-file',
+      secret,
+      '--control',
+      lab.path('b.sock'),
+    ]);
+    await a.waitEvent('lord');
+    await b.waitFor((l) => l.event === 'node-joined' && l.member === 'a', 10_000, 'a seen');
+    await b.ready();
+    const uuidOf = async () =>
+      ((await controlRequest(lab.path('b.sock'), 'members', {})) as Members).legions[0]!.members.find(
+        (x) => x.name === 'a',
+      )?.uuid;
+    const before = await uuidOf();
+    writeA(46451);
+    const since = b.mark();
+    a.kill('SIGHUP');
+    await a.waitFor(
+      (l) => l.msg === 'SIGHUP: transport changed; reopening with the same UUID',
+      5000,
+      'the reopen',
+    );
+    await a.waitFor((l) => l.msg === 'legion starting' && l.bind === '127.0.0.1:46451', 5000, 'the new bind');
+    // two tolerances later b still has a, under the same UUID, and has not rejected its packets
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await uuidOf()).toBe(before);
+    const st = (await controlRequest(lab.path('b.sock'), 'status', {})) as {
+      legions: Array<{ counters: { rejected: Record<string, number> } }>;
+    };
+    expect(st.legions[0]!.counters.rejected.ERR_REPLAY ?? 0).toBe(0);
+    expect(b.lines.some((l, i) => i >= since && l.event === 'node-left')).toBe(false);
+  });
+
   it('one daemon runs several legions from one file, each with its own lord', async () => {
     lab = new Lab();
     const secret = lab.secret();
