@@ -191,7 +191,8 @@ export class LegionHost {
 
   members() {
     const v = this.runner.view();
-    const now = performance.now();
+    // the core's lastSeenMs is on the runner's monotonic clock
+    const now = (this.o.clock ?? systemClock).mono();
     return v.members.map((m) => publicMember(m, v.lord?.uuid ?? null, now));
   }
 

@@ -27,33 +27,6 @@ function readHookLog(file: string): string[] {
   }
 }
 
-/**
- * The highest node starts first and the others join its legion, so no lower node ever holds the
- * title on its own during a staggered start (that case has its own test).
- */
-async function threeNodes(base: number, extra: (i: number) => string[] = () => []): Promise<Proc[]> {
-  const secret = lab.secret();
-  const start = (i: number) =>
-    lab.legiond(
-      `n${i + 1}`,
-      lab.nodeArgs({
-        legion: 'web',
-        base,
-        i,
-        n: 3,
-        valor: (i + 1) * 100,
-        extra: ['--secret-file', secret, ...extra(i)],
-      }),
-    );
-  const n3 = start(2);
-  await n3.waitEvent('lord');
-  const n1 = start(0);
-  const n2 = start(1);
-  for (const n of [n1, n2])
-    await n.waitFor((l) => l.event === 'node-joined' && l.member === 'n3', 10_000, 'n3 to be seen');
-  return [n1, n2, n3];
-}
-
 describe('real legiond processes on loopback', () => {
   it('three nodes started together converge on the highest valor', async () => {
     lab = new Lab();
@@ -84,7 +57,7 @@ describe('real legiond processes on loopback', () => {
   it('the highest valor is lord and only its lord hook runs', async () => {
     lab = new Lab();
     const log = lab.path('hooks.log');
-    const nodes = await threeNodes(46200, () => hookArgs(log, ['lord', 'unlord']));
+    const nodes = await lab.legion(46200, 3, () => hookArgs(log, ['lord', 'unlord']));
     // give the others time to (wrongly) claim the title
     await sleep(1500);
     expect(readHookLog(log)).toEqual(['n3 lord 1']);
@@ -94,7 +67,7 @@ describe('real legiond processes on loopback', () => {
   it('SIGKILL of the lord: the next node runs its lord hook, the third does not', async () => {
     lab = new Lab();
     const log = lab.path('hooks.log');
-    const nodes = await threeNodes(46210, () => hookArgs(log, ['lord', 'unlord']));
+    const nodes = await lab.legion(46210, 3, () => hookArgs(log, ['lord', 'unlord']));
     const since = nodes[1]!.mark();
     nodes[2]!.kill('SIGKILL');
     const ev = await nodes[1]!.waitEvent('lord', 5000, since);
@@ -110,7 +83,7 @@ describe('real legiond processes on loopback', () => {
     lab = new Lab();
     const log = lab.path('hooks.log');
     // the unlord hook takes a while, so a successor that did not wait would show up in between
-    const nodes = await threeNodes(46220, () =>
+    const nodes = await lab.legion(46220, 3, () =>
       hookArgs(log, ['lord', 'unlord', 'death'], { unlord: 'sleep 0.6; ' }),
     );
     const since = nodes[1]!.mark();

@@ -13,28 +13,6 @@ afterEach(async () => {
   await lab.cleanup();
 });
 
-async function pair(base: number, extra: string[] = []): Promise<Proc[]> {
-  const secret = lab.secret();
-  const start = (i: number) =>
-    lab.legiond(
-      `n${i + 1}`,
-      lab.nodeArgs({
-        legion: 'web',
-        base,
-        i,
-        n: 2,
-        valor: (i + 1) * 100,
-        extra: ['--secret-file', secret, ...extra],
-      }),
-    );
-  const n2 = start(1);
-  await n2.waitEvent('lord');
-  const n1 = start(0);
-  await n1.waitFor((l) => l.event === 'node-joined' && l.member === 'n2', 10_000, 'n2 seen');
-  await Promise.all([n1.ready(), n2.ready()]);
-  return [n1, n2];
-}
-
 const ctl = (node: string, ...args: string[]) => legionctl(['--control', lab.path(`${node}.sock`), ...args]);
 
 function lordOf(node: string): string | undefined {
@@ -47,7 +25,7 @@ function lordOf(node: string): string | undefined {
 describe('legionctl with real daemons', () => {
   it('valor set on the lower node moves the title to it, and back', async () => {
     lab = new Lab();
-    const [n1, n2] = await pair(46500);
+    const [n1, n2] = await lab.legion(46500, 2);
     const [m1, m2] = [n1!.mark(), n2!.mark()];
     const set = ctl('n1', 'valor', 'set', 'web', '500');
     expect(set.code).toBe(0);
@@ -64,7 +42,7 @@ describe('legionctl with real daemons', () => {
 
   it('stepdown hands the title over and --cancel takes it back', async () => {
     lab = new Lab();
-    const [n1, n2] = await pair(46510);
+    const [n1, n2] = await lab.legion(46510, 2);
     const [m1, m2] = [n1!.mark(), n2!.mark()];
     const r = ctl('n2', 'stepdown', 'web', '--for', '5m');
     expect(r.code).toBe(0);
@@ -82,7 +60,7 @@ describe('legionctl with real daemons', () => {
 
   it('a scroll set on one node shows in members --json on the other', async () => {
     lab = new Lab();
-    await pair(46520);
+    await lab.legion(46520, 2);
     expect(ctl('n2', 'scroll', 'set', 'web', 'addr=10.0.0.5:6379').code).toBe(0);
     await until(
       () => {
@@ -103,7 +81,7 @@ describe('legionctl with real daemons', () => {
 
   it('events shows a failover as it happens', async () => {
     lab = new Lab();
-    const [, n2] = await pair(46530);
+    const [, n2] = await lab.legion(46530, 2);
     const watcher = spawn(
       process.execPath,
       [LEGIONCTL, '--control', lab.path('n1.sock'), 'events', 'web', '--json'],
@@ -141,7 +119,7 @@ describe('legionctl with real daemons', () => {
   it('another user cannot use the control socket', async () => {
     lab = new Lab();
     chmodSync(lab.dir, 0o755);
-    await pair(46540);
+    await lab.legion(46540, 2);
     const uid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
     const r = legionctl(['--control', lab.path('n1.sock'), 'status'], { uid, gid });
@@ -152,7 +130,7 @@ describe('legionctl with real daemons', () => {
 
   it('bad requests get error replies and the daemon keeps its lord', async () => {
     lab = new Lab();
-    const [n1] = await pair(46550);
+    const [n1] = await lab.legion(46550, 2);
     const replies = await new Promise<string>((resolve, reject) => {
       const sock = connect(lab.path('n1.sock'));
       let buf = '';

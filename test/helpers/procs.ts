@@ -171,6 +171,40 @@ export class Lab {
     ];
   }
 
+  /**
+   * A unicast legion of n nodes with valors 100, 200, … on ports base.., started highest first
+   * and the others once it is lord, so no lower node ever holds the title alone during a
+   * staggered start. `extra(i)` adds flags for node i (a secret file is always given).
+   */
+  async legion(base: number, n: number, extra: (i: number) => string[] = () => []): Promise<Proc[]> {
+    const secret = this.secret();
+    const start = (i: number) =>
+      this.legiond(
+        `n${i + 1}`,
+        this.nodeArgs({
+          legion: 'web',
+          base,
+          i,
+          n,
+          valor: (i + 1) * 100,
+          extra: ['--secret-file', secret, ...extra(i)],
+        }),
+      );
+    const top = start(n - 1);
+    await top.waitEvent('lord');
+    const rest = Array.from({ length: n - 1 }, (_, i) => start(i));
+    const topName = `n${n}`;
+    for (const p of rest) {
+      await p.waitFor(
+        (l) => l.event === 'node-joined' && l.member === topName,
+        10_000,
+        `${topName} to be seen`,
+      );
+    }
+    await Promise.all([...rest, top].map((p) => p.ready()));
+    return [...rest, top];
+  }
+
   async cleanup(): Promise<void> {
     for (const p of this.procs) p.kill('SIGKILL');
     await Promise.all(
