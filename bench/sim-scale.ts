@@ -18,7 +18,7 @@ import { loadScenario } from '../sim/scenario.js';
 import { Simulation } from '../sim/world.js';
 import { type NativeState, nativeMachine } from '../src/legion/machine.js';
 import type { Machine } from '../src/legion/types.js';
-import { NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
+import { type Decoded, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
 
 const { values } = parseArgs({
@@ -55,12 +55,17 @@ function run(name: string) {
   const dec = new Meter();
   const machine: Machine<NativeState, Announce> = { ...nativeMachine, step: core.wrap(nativeMachine.step) };
   const origEncode = NativeEncoder.prototype.encode;
-  const origDecode = NativeDecoder.prototype.decode;
+  const origInspect = NativeDecoder.prototype.inspect;
+  const origAdmit = NativeDecoder.prototype.admit;
   NativeEncoder.prototype.encode = function (this: NativeEncoder, a: Announce) {
     return enc.wrap((x: Announce) => origEncode.call(this, x))(a);
   };
-  NativeDecoder.prototype.decode = function (this: NativeDecoder, b: Uint8Array, w: number) {
-    return dec.wrap((x: Uint8Array, y: number) => origDecode.call(this, x, y))(b, w);
+  // the simulator opens each broadcast once (inspect) and admits it at every receiver (admit)
+  NativeDecoder.prototype.inspect = function (this: NativeDecoder, b: Uint8Array) {
+    return dec.wrap((x: Uint8Array) => origInspect.call(this, x))(b);
+  };
+  NativeDecoder.prototype.admit = function (this: NativeDecoder, d: Decoded, w: number) {
+    return dec.wrap((x: Decoded, y: number) => origAdmit.call(this, x, y))(d, w);
   };
   try {
     const sim = new Simulation(sc, { seed, machine });
@@ -97,7 +102,8 @@ function run(name: string) {
     );
   } finally {
     NativeEncoder.prototype.encode = origEncode;
-    NativeDecoder.prototype.decode = origDecode;
+    NativeDecoder.prototype.inspect = origInspect;
+    NativeDecoder.prototype.admit = origAdmit;
   }
 }
 
@@ -162,7 +168,9 @@ function coreStepCost(n: number): { packetUs: number; tickUs: number } {
     ).state;
   const packetUs = ((performance.now() - t0) * 1000) / reps;
   t0 = performance.now();
-  for (let k = 0; k < reps; k++) nativeMachine.step(s, { type: 'tick' }, { now: t + reps * 1e-3, rand });
+  // a state is consumed by its step, so the ticks follow one another
+  for (let k = 0; k < reps; k++)
+    s = nativeMachine.step(s, { type: 'tick' }, { now: t + (reps + k) * 1e-3, rand }).state;
   const tickUs = ((performance.now() - t0) * 1000) / reps;
   return { packetUs, tickUs };
 }

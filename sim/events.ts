@@ -4,7 +4,11 @@ import type { Action } from './scenario-types.js';
 
 export type SimEvent =
   | { k: 'tick'; slot: number; gen: number }
-  | { k: 'deliver'; slot: number; from: number; bytes: Uint8Array }
+  /**
+   * One broadcast's copies in flight, in arrival order: one queue entry per broadcast rather than
+   * per copy keeps the queue small when a thousand nodes announce at once.
+   */
+  | { k: 'fanout'; from: number; bytes: Uint8Array; at: Float64Array; to: Int32Array; next: number }
   /** a later copy of a repeated announce (death announces) */
   | { k: 'send'; slot: number; inc: number; packet: Announce }
   | { k: 'hook-done'; slot: number; inc: number }

@@ -6,7 +6,7 @@
  */
 import { isLegiondError } from '../src/errors.js';
 import type { Command, Effect, HookEvent, Input, Machine } from '../src/legion/types.js';
-import { type KeyRing, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
+import { type Decoded, type KeyRing, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
 import type { SimEvent } from './events.js';
 import { SimHooks } from './hooks.js';
@@ -29,6 +29,8 @@ export interface HostEnv<S> {
   now(): number;
   schedule(at: number, ev: SimEvent): void;
   broadcast(from: number, bytes: Uint8Array): void;
+  /** authenticates and parses a broadcast, once for all its receivers (see Simulation.open) */
+  open(bytes: Uint8Array): Decoded;
   record(r: TraceRecord): void;
   count(what: string, n?: number): void;
   log?(slot: number, e: Extract<Effect, { type: 'log' }>): void;
@@ -131,6 +133,8 @@ export class SimNode<S> {
         lordDelayMs: t.lordDelayMs,
         scroll: new Uint8Array(0),
         initialEpoch,
+        // the trace needs no member lists, and building one per node event is O(N)
+        eventMembers: false,
       },
       { now: env.now(), rand: this.rand },
     );
@@ -220,15 +224,16 @@ export class SimNode<S> {
       return;
     }
     if (this.status !== 'up') return;
+    const env = this.env;
     let packet: Announce;
     try {
-      packet = this.decoder!.decode(bytes, this.wall()).announce;
+      packet = this.decoder!.admit(env.open(bytes), this.wall()).announce;
     } catch (e) {
-      this.env.count(`drop:${isLegiondError(e) ? e.code : 'ERR_INTERNAL'}`);
+      env.count(`drop:${isLegiondError(e) ? e.code : 'ERR_INTERNAL'}`);
       if (!isLegiondError(e)) throw e;
       return;
     }
-    this.env.count('accepted');
+    env.count('accepted');
     this.input({ type: 'packet', packet });
   }
 

@@ -3,9 +3,10 @@
  * and at once when something peers act on changes.
  */
 import type { Announce, AnnounceFlags, Attestation } from '../protocol/types.js';
+import { sameBytes } from './bytes.js';
 import { viewDigest } from './digest.js';
 import { isDraining } from './self.js';
-import type { SentMaterial } from './state.js';
+import type { PeerRecord, SentMaterial } from './state.js';
 import type { Step } from './step.js';
 
 export const MAX_ATTESTATIONS = 32;
@@ -23,13 +24,6 @@ export function currentMaterial(st: Step): SentMaterial {
   };
   const frozen = s.release?.frozen;
   return frozen ? { ...live, vote: frozen.vote, flags: frozen.flags, epoch: frozen.epoch } : live;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function sameFlags(a: Readonly<AnnounceFlags>, b: Readonly<AnnounceFlags>): boolean {
@@ -52,12 +46,26 @@ export function materialChanged(a: SentMaterial | null, b: SentMaterial, epochMa
   );
 }
 
-/** Peers we heard directly, freshest first. */
+function fresher(a: PeerRecord, b: PeerRecord): boolean {
+  return a.lastDirectMs > b.lastDirectMs || (a.lastDirectMs === b.lastDirectMs && a.uuid < b.uuid);
+}
+
+/**
+ * Peers we heard directly, freshest first (ties by UUID), at most MAX_ATTESTATIONS: one pass that
+ * keeps the freshest so far in order, as sorting every member per announce cost O(N log N).
+ */
 export function attestations(st: Step): Attestation[] {
-  return [...st.s.peers.values()]
-    .sort((a, b) => b.lastDirectMs - a.lastDirectMs || (a.uuid < b.uuid ? -1 : 1))
-    .slice(0, MAX_ATTESTATIONS)
-    .map((p) => ({ uuid: p.uuid, agoMs: Math.max(0, st.now - p.lastDirectMs) }));
+  const top: PeerRecord[] = [];
+  for (const p of st.s.peers.values()) {
+    if (top.length === MAX_ATTESTATIONS && !fresher(p, top[top.length - 1]!)) continue;
+    let i = top.length < MAX_ATTESTATIONS ? top.length : top.length - 1;
+    while (i > 0 && fresher(p, top[i - 1]!)) {
+      top[i] = top[i - 1]!;
+      i--;
+    }
+    top[i] = p;
+  }
+  return top.map((p) => ({ uuid: p.uuid, agoMs: Math.max(0, st.now - p.lastDirectMs) }));
 }
 
 export function buildAnnounce(st: Step, m: SentMaterial): Announce {
@@ -70,7 +78,7 @@ export function buildAnnounce(st: Step, m: SentMaterial): Announce {
     epoch: m.epoch,
     vote: m.vote,
     flags: { ...m.flags },
-    viewDigest: viewDigest([s.params.uuid, ...s.peers.keys()]),
+    viewDigest: s.peers.cachedDigest(() => viewDigest([s.params.uuid, ...s.peers.keys()])),
     scroll: m.scroll,
     seen: attestations(st),
   };

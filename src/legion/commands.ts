@@ -27,10 +27,10 @@ export function applyCommand(st: Step, c: Command): void {
         return;
       }
       log(st, 'info', 'valor set', { from: s.params.valor.toString(), to: c.valor.toString() });
-      s.params.valor = c.valor;
+      s.params = { ...s.params, valor: c.valor };
       return;
     case 'set-scroll':
-      s.params.scroll = c.scroll.slice();
+      s.params = { ...s.params, scroll: c.scroll.slice() };
       log(st, 'info', 'scroll set', { bytes: c.scroll.length });
       return;
     case 'stepdown':
@@ -46,8 +46,11 @@ export function applyCommand(st: Step, c: Command): void {
     case 'reconfigure': {
       const changed = Object.keys(c.params);
       const nextInterval = c.params.intervalMs;
-      s.params = { ...s.params, ...definedOnly(c.params) };
-      if (c.params.scroll) s.params.scroll = c.params.scroll.slice();
+      s.params = {
+        ...s.params,
+        ...definedOnly(c.params),
+        ...(c.params.scroll ? { scroll: c.params.scroll.slice() } : {}),
+      };
       if (nextInterval !== undefined) s.nextAnnounceMs = Math.min(s.nextAnnounceMs, st.now + nextInterval);
       log(st, 'info', 'reconfigured', { changed });
       return;

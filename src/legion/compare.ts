@@ -9,9 +9,3 @@ export function compareCandidates(a: Ranked, b: Ranked): number {
   if (a.uuid === b.uuid) return 0;
   return a.uuid > b.uuid ? 1 : -1;
 }
-
-export function maxCandidate<T extends Ranked>(items: Iterable<T>): T | null {
-  let best: T | null = null;
-  for (const c of items) if (best === null || compareCandidates(c, best) > 0) best = c;
-  return best;
-}

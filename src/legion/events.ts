@@ -48,9 +48,14 @@ export function membersSnapshot(st: Step): MemberInfo[] {
  * The lord as this node sees it: the claimant it votes for, else any live claimant (highest
  * epoch, then candidate order), else none.
  */
-export function lordInfo(st: Step, members: MemberInfo[] = membersSnapshot(st)): MemberInfo | null {
-  const claimants = members.filter((m) => m.lord);
-  const voted = claimants.find((m) => m.uuid === st.s.vote);
+export function lordInfo(st: Step): MemberInfo | null {
+  const { s } = st;
+  const claimants: MemberInfo[] = s.lord ? [selfInfo(st)] : [];
+  for (const uuid of s.peers.claimants) {
+    const p = s.peers.get(uuid);
+    if (p !== undefined) claimants.push(memberInfo(p));
+  }
+  const voted = claimants.find((m) => m.uuid === s.vote);
   if (voted) return voted;
   let best: MemberInfo | null = null;
   for (const m of claimants) {
@@ -69,18 +74,16 @@ export function emitEvent(
   type: HookEvent,
   extra: { member?: MemberInfo; reason?: string } = {},
 ): void {
-  const members = membersSnapshot(st);
-  const self = members.find((m) => m.self)!;
   st.effects.push({
     type: 'event',
     event: {
       type,
       epoch: st.s.maxEpoch,
-      self,
-      lord: lordInfo(st, members),
+      self: selfInfo(st),
+      lord: lordInfo(st),
       ...(extra.member ? { member: extra.member } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
-      members,
+      members: st.s.params.eventMembers === false ? [] : membersSnapshot(st),
       atMs: st.now,
     },
   });

@@ -28,8 +28,13 @@ export function leaseMs(params: { toleranceMs: number; intervalMs: number }): nu
  * still steps down when the lease runs out; a lord that merely lost a few packets does not.
  */
 export function voteFresh(st: Step, p: PeerRecord): boolean {
-  const lease = leaseMs(st.s.params);
-  const sinceDirect = st.now - p.lastDirectMs;
-  if (sinceDirect <= lease) return true;
-  return sinceDirect <= st.s.params.toleranceMs && st.now - p.attestedMs <= lease;
+  return st.now <= voteFreshUntil(p, leaseMs(st.s.params), st.s.params.toleranceMs);
+}
+
+/**
+ * The last instant `p`'s vote is fresh if nothing more is heard. voteFresh and the lease cache
+ * (quorum.ts) both compare against it, so they agree to the last bit of a fractional time.
+ */
+export function voteFreshUntil(p: PeerRecord, lease: number, toleranceMs: number): number {
+  return Math.max(p.lastDirectMs + lease, Math.min(p.lastDirectMs + toleranceMs, p.attestedMs + lease));
 }

@@ -1,7 +1,7 @@
 /** Becoming lord, holding the lease, giving it up, and the delayed `lord` event. */
 import { overtakeHigherEpoch, proposal, takeProposedEpoch } from './epoch.js';
 import { emitEvent } from './events.js';
-import { quorumAgrees, votesForSelf } from './quorum.js';
+import { leaseHoldsUntil, quorumAgrees, votesForSelf } from './quorum.js';
 import { selfCandidate } from './self.js';
 import { log, type Step } from './step.js';
 
@@ -29,7 +29,7 @@ export function leaseBroken(st: Step): string | null {
   const { s } = st;
   if (!selfCandidate(st)) return s.params.valor === 0n ? 'arbiter' : 'stepdown';
   if (s.vote !== s.params.uuid) return 'preempted';
-  if (votesForSelf(st) < s.params.quorum) return 'lease';
+  if (st.now > leaseHoldsUntil(st)) return 'lease';
   return null;
 }
 

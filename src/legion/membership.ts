@@ -3,6 +3,7 @@
  * others' attestations can then keep it alive across lost packets, never bring it back.
  */
 import type { Announce } from '../protocol/types.js';
+import { sameBytes } from './bytes.js';
 import { memberInfo, nodeEvent } from './events.js';
 import { expiresAtMs, liveness } from './liveness.js';
 import type { PeerRecord } from './state.js';
@@ -20,6 +21,12 @@ export function receivePeer(st: Step, a: Announce): void {
     s.peers.delete(a.uuid);
     log(st, 'info', 'member left', { uuid: a.uuid, name: old.name, reason: 'death' });
     nodeEvent(st, 'node-left', memberInfo(old), 'death');
+    return;
+  }
+  if (old !== undefined && sameAnnounced(old, a)) {
+    // timing only: every summary the table keeps stays true when liveness moves later
+    old.lastDirectMs = now;
+    attest(st, a);
     return;
   }
   const rec: PeerRecord = {
@@ -46,6 +53,23 @@ export function receivePeer(st: Step, a: Announce): void {
   attest(st, a);
 }
 
+function sameAnnounced(p: PeerRecord, a: Announce): boolean {
+  const f = p.flags;
+  const g = a.flags;
+  return (
+    p.name === a.name &&
+    p.valor === a.valor &&
+    p.epoch === a.epoch &&
+    p.vote === a.vote &&
+    p.viewDigest === a.viewDigest &&
+    f.lord === g.lord &&
+    f.arbiter === g.arbiter &&
+    f.draining === g.draining &&
+    f.dead === g.dead &&
+    sameBytes(p.scroll, a.scroll)
+  );
+}
+
 /** The sender is live (we just heard it), so what it heard directly refreshes our estimates. */
 function attest(st: Step, a: Announce): void {
   const { s, now } = st;
@@ -57,17 +81,29 @@ function attest(st: Step, a: Announce): void {
     const p = peers.get(uuid);
     if (p === undefined || uuid === a.uuid || uuid === self) continue;
     const heard = now - (agoMs > 0 ? agoMs : 0);
-    // only news matters: most attestations are older than what we heard ourselves, and a
-    // record copied per attestation made garbage collection the main cost at N = 50
-    if (heard > p.attestedMs && heard > p.lastDirectMs) peers.set(uuid, { ...p, attestedMs: heard });
+    // only news matters: most attestations are older than what we heard ourselves
+    if (heard > p.attestedMs && heard > p.lastDirectMs) p.attestedMs = heard;
   }
 }
 
+/**
+ * Drops members silent for the tolerance. Between scans the table's liveness floor says that no
+ * one can have expired yet, so most steps skip the scan; a scan resets the floor to the exact
+ * minimum of the members that stay.
+ */
 export function expirePeers(st: Step): void {
   const { s, now } = st;
-  for (const p of [...s.peers.values()]) {
-    if (now <= expiresAtMs(st, p)) continue;
-    s.peers.delete(p.uuid);
+  const peers = s.peers;
+  const slack = Math.max(peers.livenessFloor, s.stallWakeMs) + s.params.toleranceMs;
+  if (now <= slack) return;
+  let floor = Number.POSITIVE_INFINITY;
+  for (const p of [...peers.values()]) {
+    if (now <= expiresAtMs(st, p)) {
+      const live = liveness(p);
+      if (live < floor) floor = live;
+      continue;
+    }
+    peers.delete(p.uuid);
     log(st, 'info', 'member left', {
       uuid: p.uuid,
       name: p.name,
@@ -76,4 +112,5 @@ export function expirePeers(st: Step): void {
     });
     nodeEvent(st, 'node-left', memberInfo(p), 'timeout');
   }
+  peers.setLivenessFloor(floor);
 }

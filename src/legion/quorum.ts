@@ -1,5 +1,5 @@
 /** Vote counting. Arbiters count; a peer's vote counts only while we hear the peer directly. */
-import { voteFresh } from './liveness.js';
+import { leaseMs, voteFresh, voteFreshUntil } from './liveness.js';
 import type { Step } from './step.js';
 
 /**
@@ -21,15 +21,39 @@ export function votesForSelf(st: Step, ackEpoch?: bigint): number {
   return names.size;
 }
 
+/**
+ * Until when this node keeps at least `quorum` fresh votes if nothing more is heard: the
+ * (quorum - 1)-th latest freshness deadline among distinct voter names (self counts once).
+ * Cached in the peer table until a vote changes; news only extends deadlines, so a cached value
+ * that has passed is recomputed before anyone acts on it.
+ */
+export function leaseHoldsUntil(st: Step): number {
+  const { s } = st;
+  const q = s.params.quorum;
+  if (q <= 1) return Number.POSITIVE_INFINITY;
+  const peers = s.peers;
+  const key = `${s.params.uuid} ${s.params.name} ${q} ${s.params.toleranceMs} ${s.params.intervalMs}`;
+  const c = peers.lease;
+  if (c !== null && c.votes === peers.votes && c.key === key && st.now <= c.until) return c.until;
+  const lease = leaseMs(s.params);
+  const byName = new Map<string, number>();
+  for (const p of peers.values()) {
+    if (p.vote !== s.params.uuid || p.name === s.params.name) continue;
+    const until = voteFreshUntil(p, lease, s.params.toleranceMs);
+    const prev = byName.get(p.name);
+    if (prev === undefined || until > prev) byName.set(p.name, until);
+  }
+  const deadlines = [...byName.values()].sort((a, b) => b - a);
+  const until = deadlines.length >= q - 1 ? deadlines[q - 2]! : Number.NEGATIVE_INFINITY;
+  peers.lease = { votes: peers.votes, key, until };
+  return until;
+}
+
 /** Whether at least `quorum` live members, self included, agree on one vote. */
 export function quorumAgrees(st: Step): boolean {
   const { s } = st;
-  const tally = new Map<string, number>();
-  const add = (v: string | null) => {
-    if (v !== null) tally.set(v, (tally.get(v) ?? 0) + 1);
-  };
-  add(s.vote);
-  for (const p of s.peers.values()) add(p.vote);
-  for (const n of tally.values()) if (n >= s.params.quorum) return true;
+  const q = s.params.quorum;
+  if (s.vote !== null && (s.peers.tally.get(s.vote) ?? 0) + 1 >= q) return true;
+  for (const n of s.peers.tally.values()) if (n >= q) return true;
   return false;
 }

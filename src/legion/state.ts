@@ -1,13 +1,20 @@
 /**
- * The native core's state. Records are treated as immutable values: a step copies the state and
- * replaces the records it changes, so a state handed back to the caller is never mutated later.
+ * The native core's state. Peer records are immutable values, replaced when they change; the
+ * peer table itself is updated in place and belongs to the newest state (see peer-table.ts):
+ * hand `step` the state the last step returned, never an older one.
  */
 import type { AnnounceFlags } from '../protocol/types.js';
+import { PeerTable } from './peer-table.js';
 import type { Ctx, LegionParams } from './types.js';
 
 export type Phase = 'starting' | 'running' | 'releasing' | 'dead';
 
-/** A peer as last heard. Only peers we heard directly exist here; attestation only refreshes them. */
+/**
+ * A peer as last heard. Only peers we heard directly exist here; attestation only refreshes them.
+ * What the peer announced is replaced as a whole when it changes; the two timestamps are
+ * refreshed in place by the step that owns the table, since almost every packet changes nothing
+ * else and a copy per packet and per attestation was most of a step's cost.
+ */
 export interface PeerRecord {
   readonly uuid: string;
   readonly name: string;
@@ -19,9 +26,9 @@ export interface PeerRecord {
   readonly viewDigest: number;
   readonly firstHeardMs: number;
   /** last packet received from the peer itself: the only thing that keeps its vote fresh */
-  readonly lastDirectMs: number;
+  lastDirectMs: number;
   /** best estimate of when some live member last heard it directly */
-  readonly attestedMs: number;
+  attestedMs: number;
 }
 
 /** What went out in the last announce; the flags and vote of a releasing node stay frozen on it. */
@@ -45,7 +52,7 @@ export interface NativeState {
   readonly phase: Phase;
   readonly startedAtMs: number | null;
   readonly lastStepMs: number;
-  readonly peers: ReadonlyMap<string, PeerRecord>;
+  readonly peers: PeerTable;
   /** highest epoch known: initial epoch, every epoch received, our own */
   readonly maxEpoch: bigint;
   readonly lord: boolean;
@@ -74,12 +81,13 @@ export interface NativeState {
 }
 
 export function initialState(params: LegionParams, ctx: Ctx): NativeState {
-  return {
+  const peers = new PeerTable();
+  const state: NativeState = {
     params: { ...params },
     phase: 'starting',
     startedAtMs: null,
     lastStepMs: ctx.now,
-    peers: new Map(),
+    peers,
     maxEpoch: params.initialEpoch,
     lord: false,
     lordEpoch: 0n,
@@ -96,4 +104,6 @@ export function initialState(params: LegionParams, ctx: Ctx): NativeState {
     lastSent: null,
     release: null,
   };
+  peers.owner = state;
+  return state;
 }

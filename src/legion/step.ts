@@ -1,16 +1,16 @@
 /**
- * The working copy one `step` mutates. Only `machine.ts` creates it, from a copied state, so the
- * state objects callers hold stay untouched.
+ * The working copy one `step` mutates: a shallow copy of the state, sharing its peer table, which
+ * the step updates in place and then hands to the new state (see peer-table.ts). Params are
+ * shared too, so whoever changes them replaces the object.
  */
 
-import type { NativeState, PeerRecord } from './state.js';
+import { LegiondError } from '../errors.js';
+import type { NativeState } from './state.js';
 import type { Effect } from './types.js';
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export interface WorkState extends Omit<Mutable<NativeState>, 'peers'> {
-  peers: Map<string, PeerRecord>;
-}
+export type WorkState = Mutable<NativeState>;
 
 export interface Step {
   s: WorkState;
@@ -20,12 +20,15 @@ export interface Step {
 }
 
 export function beginStep(state: NativeState, now: number, rand: () => number): Step {
-  return {
-    s: { ...state, params: { ...state.params }, peers: new Map(state.peers) },
-    now,
-    rand,
-    effects: [],
-  };
+  if (state.peers.owner !== state) {
+    throw new LegiondError(
+      'ERR_STATE_CONSUMED',
+      'this state was already stepped: pass the state the last step returned',
+    );
+  }
+  const s: WorkState = { ...state };
+  state.peers.owner = s;
+  return { s, now, rand, effects: [] };
 }
 
 export function log(

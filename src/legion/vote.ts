@@ -1,6 +1,7 @@
 /** Whom this node votes for: its best candidate, held back by preempt rules. */
-import { compareCandidates, maxCandidate, type Ranked } from './compare.js';
+import { compareCandidates, type Ranked } from './compare.js';
 import { burnEpochOnVoteChange } from './epoch.js';
+import { isCandidatePeer } from './peer-table.js';
 import { selfCandidate } from './self.js';
 import type { Step } from './step.js';
 
@@ -8,30 +9,33 @@ interface Claimant extends Ranked {
   epoch: bigint;
 }
 
-/** Live members that may be elected, self included. */
-export function candidates(st: Step): Ranked[] {
+/** The best candidate, self included; the peer table keeps its best up to date. */
+export function bestCandidate(st: Step): Ranked | null {
   const { s } = st;
-  const out: Ranked[] = [];
-  for (const p of s.peers.values()) {
-    if (p.valor > 0n && !p.flags.arbiter && !p.flags.draining && !p.flags.dead) out.push(p);
-  }
-  if (selfCandidate(st)) out.push({ valor: s.params.valor, uuid: s.params.uuid });
-  return out;
+  const peer = s.peers.bestCandidate();
+  if (!selfCandidate(st)) return peer;
+  const self: Ranked = { valor: s.params.valor, uuid: s.params.uuid };
+  return peer === null || compareCandidates(self, peer) > 0 ? self : peer;
 }
 
 /** The lord in office among candidates: highest epoch, then candidate order. */
-export function currentLord(st: Step, cands: Ranked[]): Claimant | null {
+export function currentLord(st: Step): Claimant | null {
   const { s } = st;
-  const eligible = new Set(cands.map((c) => c.uuid));
   let cur: Claimant | null = null;
-  const consider = (c: Claimant) => {
-    if (!eligible.has(c.uuid)) return;
-    if (cur === null || c.epoch > cur.epoch || (c.epoch === cur.epoch && compareCandidates(c, cur) > 0))
-      cur = c;
-  };
-  for (const p of s.peers.values()) if (p.flags.lord) consider(p);
-  if (s.lord) consider({ valor: s.params.valor, uuid: s.params.uuid, epoch: s.lordEpoch });
+  for (const uuid of s.peers.claimants) {
+    const p = s.peers.get(uuid);
+    if (p !== undefined && isCandidatePeer(p)) cur = senior(cur, p);
+  }
+  if (s.lord && selfCandidate(st))
+    cur = senior(cur, { valor: s.params.valor, uuid: s.params.uuid, epoch: s.lordEpoch });
   return cur;
+}
+
+/** of two claimants, the one in office: higher epoch, then candidate order */
+function senior(cur: Claimant | null, c: Claimant): Claimant {
+  return cur === null || c.epoch > cur.epoch || (c.epoch === cur.epoch && compareCandidates(c, cur) > 0)
+    ? c
+    : cur;
 }
 
 export function chooseVote(st: Step): void {
@@ -42,14 +46,13 @@ export function chooseVote(st: Step): void {
 
 function pickVote(st: Step): void {
   const { s, now } = st;
-  const cands = candidates(st);
-  const best = maxCandidate(cands);
+  const best = bestCandidate(st);
   if (best?.uuid !== s.best?.uuid) s.best = best ? { uuid: best.uuid, sinceMs: now } : null;
   if (!best || !s.best) {
     s.vote = null;
     return;
   }
-  const cur = currentLord(st, cands);
+  const cur = currentLord(st);
   if (!s.params.preempt) {
     s.vote = cur ? cur.uuid : best.uuid;
     return;

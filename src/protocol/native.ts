@@ -232,7 +232,15 @@ export class NativeDecoder {
     if (bytes instanceof Uint8Array && bytes.length > this.maxPacketBytes) {
       throw protocolError('ERR_TOO_LARGE', `packet of ${bytes.length} bytes, limit ${this.maxPacketBytes}`);
     }
-    const d = this.inspect(bytes);
+    return this.admit(this.inspect(bytes), wallNowMs);
+  }
+
+  /**
+   * The receiver's half of `decode`, for a packet `inspect` already opened: legion and replay
+   * checks against this decoder's guard. The simulator opens each broadcast once and admits it
+   * at every receiver, as the sealed bytes are the same for all of them.
+   */
+  admit(d: Decoded, wallNowMs: number): Decoded {
     if (d.announce.legion !== this.legion) {
       throw protocolError('ERR_WRONG_LEGION', `packet for legion ${JSON.stringify(d.announce.legion)}`);
     }

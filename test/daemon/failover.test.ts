@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, Lab, type Proc, sleep } from '../helpers/procs.js';
+import { isAlive, Lab, sleep } from '../helpers/procs.js';
 
 let lab: Lab;
 afterEach(async () => {

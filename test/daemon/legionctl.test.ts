@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab, LEGIONCTL, legionctl, type Proc, sleep, until } from '../helpers/procs.js';
+import { Lab, LEGIONCTL, legionctl, sleep, until } from '../helpers/procs.js';
 
 let lab: Lab;
 afterEach(async () => {

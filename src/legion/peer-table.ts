@@ -1,0 +1,122 @@
+/**
+ * The live peers, keyed by UUID, with the few summaries every step needs kept up to date as
+ * records come and go, so that a step costs O(1) however large the legion: a packet from a known
+ * peer must not mean a scan of a thousand others.
+ *
+ * The table belongs to the newest state only: `step` updates it in place (copying a thousand
+ * entries per packet was the main cost at scale), so a state that has been stepped must not be
+ * stepped again. `claim` enforces that.
+ */
+import { compareCandidates } from './compare.js';
+import type { PeerRecord } from './state.js';
+
+/** Whether a peer may be elected (valor > 0, not an arbiter, not draining, not dead). */
+export function isCandidatePeer(p: PeerRecord): boolean {
+  return p.valor > 0n && !p.flags.arbiter && !p.flags.draining && !p.flags.dead;
+}
+
+export class PeerTable extends Map<string, PeerRecord> {
+  /** bumped when a member joins or leaves (not on refresh): the view digest depends on it */
+  membership = 0;
+  /** bumped whenever a vote, name or epoch of some member may have changed, or a member left */
+  votes = 0;
+  /**
+   * No member's liveness is earlier than this; exact after `rescan`. Refreshes only move
+   * liveness later, so the bound stays true between scans.
+   */
+  livenessFloor = Number.POSITIVE_INFINITY;
+  /** how many members vote for each candidate: quorumAgrees reads it at every step until joined */
+  readonly tally = new Map<string, number>();
+  /** peers announcing the lord flag: almost always zero or one */
+  readonly claimants = new Set<string>();
+  /** cache slot of quorum.ts: until when the lease held at `votes` version (see leaseHoldsUntil) */
+  lease: { votes: number; key: string; until: number } | null = null;
+  private best: string | null = null;
+  private bestValid = true;
+  private digest: { membership: number; value: number } | null = null;
+  /** the state this table belongs to (see the header) */
+  owner: object | null = null;
+
+  override set(uuid: string, rec: PeerRecord): this {
+    const old = super.get(uuid);
+    super.set(uuid, rec);
+    if (old === undefined) {
+      this.membership++;
+      this.votes++;
+    } else if (old.vote !== rec.vote || old.name !== rec.name || old.epoch !== rec.epoch) {
+      this.votes++;
+    }
+    if (old?.vote !== rec.vote) {
+      if (old !== undefined) this.untally(old.vote);
+      if (rec.vote !== null) this.tally.set(rec.vote, (this.tally.get(rec.vote) ?? 0) + 1);
+    }
+    const live = rec.lastDirectMs > rec.attestedMs ? rec.lastDirectMs : rec.attestedMs;
+    if (live < this.livenessFloor) this.livenessFloor = live;
+    if (rec.flags.lord) this.claimants.add(uuid);
+    else if (old?.flags.lord) this.claimants.delete(uuid);
+    this.trackBest(old, rec);
+    return this;
+  }
+
+  override delete(uuid: string): boolean {
+    const old = super.get(uuid);
+    if (old === undefined) return false;
+    super.delete(uuid);
+    this.untally(old.vote);
+    this.membership++;
+    this.votes++;
+    this.claimants.delete(uuid);
+    if (uuid === this.best) this.bestValid = false;
+    return true;
+  }
+
+  override clear(): void {
+    for (const k of [...this.keys()]) this.delete(k);
+  }
+
+  /** The best candidate peer (highest valor, then UUID), or null. */
+  bestCandidate(): PeerRecord | null {
+    if (!this.bestValid) {
+      let best: PeerRecord | null = null;
+      for (const p of this.values()) {
+        if (isCandidatePeer(p) && (best === null || compareCandidates(p, best) > 0)) best = p;
+      }
+      this.best = best?.uuid ?? null;
+      this.bestValid = true;
+    }
+    return this.best === null ? null : (super.get(this.best) ?? null);
+  }
+
+  /** A cached view digest, recomputed only when membership changed. */
+  cachedDigest(compute: () => number): number {
+    if (this.digest === null || this.digest.membership !== this.membership) {
+      this.digest = { membership: this.membership, value: compute() };
+    }
+    return this.digest.value;
+  }
+
+  /** Sets `livenessFloor` to the exact minimum; callers that scan every member anyway pass it. */
+  setLivenessFloor(exact: number): void {
+    this.livenessFloor = exact;
+  }
+
+  private untally(vote: string | null): void {
+    if (vote === null) return;
+    const n = (this.tally.get(vote) ?? 0) - 1;
+    if (n > 0) this.tally.set(vote, n);
+    else this.tally.delete(vote);
+  }
+
+  private trackBest(old: PeerRecord | undefined, rec: PeerRecord): void {
+    if (!this.bestValid) return;
+    const cand = isCandidatePeer(rec);
+    if (rec.uuid === this.best) {
+      // the best stays best unless it fell back or left the race
+      if (!cand || (old !== undefined && rec.valor < old.valor)) this.bestValid = false;
+      return;
+    }
+    if (!cand) return;
+    const best = this.best === null ? undefined : super.get(this.best);
+    if (best === undefined || compareCandidates(rec, best) > 0) this.best = rec.uuid;
+  }
+}
