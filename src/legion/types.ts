@@ -137,6 +137,10 @@ export interface LegionView {
 /** Both the native and the uWSGI-compatible cores implement this, so shell and simulator treat them alike. */
 export interface Machine<S, P = Announce> {
   init(params: LegionParams, ctx: Ctx): S;
+  /**
+   * The state passed in is consumed: step the state the last step returned, never an older one
+   * (the native core updates its peer table in place and refuses with ERR_STATE_CONSUMED).
+   */
   step(state: S, input: Input<P>, ctx: Ctx): StepResult<S, P>;
   view(state: S, ctx: Ctx): LegionView;
 }
