@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_ATTESTATIONS } from '../../src/legion/announce.js';
 import { compareCandidates } from '../../src/legion/compare.js';
 import { viewDigest } from '../../src/legion/digest.js';
 import { announce, eventsOf, kinds, Node, params, sendsOf, uuidOf } from './helpers.js';
@@ -188,7 +189,7 @@ describe('membership', () => {
     expect(eventsOf(n.packet(announce(a)), 'node-joined')).toHaveLength(1);
   });
 
-  it('announces attestations freshest first, at most 32', () => {
+  it('announces attestations freshest first, at most MAX_ATTESTATIONS', () => {
     const n = new Node(params({ toleranceMs: 100_000 }));
     n.start();
     for (let i = 0; i < 40; i++) {
@@ -198,9 +199,10 @@ describe('membership', () => {
     n.advance(1);
     const fx = n.command({ type: 'set-scroll', scroll: new Uint8Array([1]) });
     const [a] = sendsOf(fx);
-    expect(a?.seen).toHaveLength(32);
+    expect(a?.seen).toHaveLength(MAX_ATTESTATIONS);
     expect(a?.seen[0]).toEqual({ uuid: uuidOf(139), agoMs: 1 });
-    expect(a?.seen[31]).toEqual({ uuid: uuidOf(108), agoMs: 32 });
+    const last = MAX_ATTESTATIONS - 1;
+    expect(a?.seen[last]).toEqual({ uuid: uuidOf(139 - last), agoMs: 1 + last });
     expect(a?.viewDigest).toBe(viewDigest([SELF, ...Array.from({ length: 40 }, (_, i) => uuidOf(100 + i))]));
   });
 });
