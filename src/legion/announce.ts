@@ -95,11 +95,51 @@ export function scheduleNext(st: Step): void {
   s.nextAnnounceMs = st.now + s.params.intervalMs * (1 - s.params.jitter * st.rand());
 }
 
+/** how soon, as a fraction of the interval, an announce that may wait a little goes out */
+export const SOON_FRACTION = 0.1;
+
+/** Brings the next announce forward to within a tenth of an interval, coalescing what comes meanwhile. */
+export function announceSoon(st: Step): void {
+  const { s } = st;
+  s.nextAnnounceMs = Math.min(s.nextAnnounceMs, st.now + s.params.intervalMs * SOON_FRACTION);
+}
+
+/**
+ * Whether the change from `a` to `m` may wait for `announceSoon`: during the node's own startup
+ * grace (or a stall's), when it cannot be lord anyway, a change of vote or of the epoch it knows,
+ * unless the epoch acknowledges a proposal. Without this, a thousand nodes starting at once
+ * announce a dozen times each within milliseconds, at every better candidate they hear and at
+ * every epoch burned by a vote change. After the grace nothing waits: a failover depends on votes
+ * and epochs spreading at once.
+ */
+function canWait(st: Step, a: SentMaterial, m: SentMaterial): boolean {
+  const { s } = st;
+  if (st.now >= s.noLordUntilMs) return false;
+  if (
+    a.name !== m.name ||
+    a.valor !== m.valor ||
+    !sameFlags(a.flags, m.flags) ||
+    !sameBytes(a.scroll, m.scroll)
+  )
+    return false;
+  if (a.epoch === m.epoch) return true;
+  if (m.flags.lord || m.vote === null) return false;
+  // no proposal is made during the grace, so a vote for ourselves acknowledges nothing yet
+  if (m.vote === s.params.uuid) return s.proposedEpoch === null;
+  return s.peers.get(m.vote)?.epoch !== m.epoch;
+}
+
 /** Sends when due or when the material changed; either way the periodic timer restarts. */
 export function announceIfNeeded(st: Step, force = false): void {
   const { s } = st;
   const m = currentMaterial(st);
-  if (!force && st.now < s.nextAnnounceMs && !materialChanged(s.lastSent, m, s.params.quorum > 1)) return;
+  if (!force && st.now < s.nextAnnounceMs) {
+    if (!materialChanged(s.lastSent, m, s.params.quorum > 1)) return;
+    if (s.lastSent !== null && canWait(st, s.lastSent, m)) {
+      announceSoon(st);
+      return;
+    }
+  }
   st.effects.push({ type: 'send', packet: buildAnnounce(st, m) });
   s.lastSent = m;
   scheduleNext(st);

@@ -3,14 +3,13 @@
  * others' attestations can then keep it alive across lost packets, never bring it back.
  */
 import type { Announce } from '../protocol/types.js';
+import { announceSoon } from './announce.js';
 import { sameBytes } from './bytes.js';
 import { memberInfo, nodeEvent } from './events.js';
 import { expiresAtMs, liveness } from './liveness.js';
 import type { PeerRecord } from './state.js';
 import { log, type Step } from './step.js';
 
-/** how soon, as a fraction of the interval, a node announces after hearing a new member */
-export const GREET_FRACTION = 0.1;
 
 export function receivePeer(st: Step, a: Announce): void {
   const { s, now } = st;
@@ -48,7 +47,7 @@ export function receivePeer(st: Step, a: Announce): void {
     nodeEvent(st, 'node-joined', memberInfo(rec));
     // a newcomer must hear a sitting lord before its startup grace ends: answer soon, but
     // coalesced, so a legion starting all at once does not answer every join separately
-    s.nextAnnounceMs = Math.min(s.nextAnnounceMs, now + s.params.intervalMs * GREET_FRACTION);
+    announceSoon(st);
   }
   attest(st, a);
 }

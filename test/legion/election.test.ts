@@ -210,7 +210,7 @@ describe('preempt', () => {
     const n = new Node(params({ valor: 1n, preemptDelayMs: 10_000 }));
     n.start();
     n.packet(announce(A, { valor: 5n, vote: A, flags: { lord: true } }));
-    n.advance(50);
+    n.advance(160); // past the startup grace, when a vote change goes out at once
     n.packet(announce(B, { valor: 9n, vote: A }));
     expect(n.state.vote).toBe(A);
     const fx = n.packet(announce(A, { valor: 5n, flags: { dead: true } }));

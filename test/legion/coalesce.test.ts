@@ -1,0 +1,76 @@
+/**
+ * Which changes go out at once and which wait up to a tenth of an interval, coalesced: a legion
+ * starting all at once must not announce at every better candidate and every burned epoch, but
+ * an acknowledgement and anything after the startup grace must not wait (failover speed).
+ */
+import { describe, expect, it } from 'vitest';
+import { SOON_FRACTION } from '../../src/legion/announce.js';
+import { announce, Node, params, sendsOf, uuidOf } from './helpers.js';
+
+const SELF = uuidOf(1);
+const A = uuidOf(2);
+const B = uuidOf(3);
+const C = uuidOf(4);
+
+// params(): interval 100 ms, so the startup grace lasts 150 ms and "soon" is 10 ms
+const SOON_MS = 100 * SOON_FRACTION;
+
+describe('announce coalescing', () => {
+  it('during the startup grace, vote changes wait and go out together, with the latest vote', () => {
+    const n = new Node(params({ valor: 1n }));
+    n.start();
+    n.advance(20);
+    // three ever better candidates within a few ms: three vote changes
+    expect(sendsOf(n.packet(announce(A, { valor: 5n })))).toEqual([]);
+    n.advance(1);
+    expect(sendsOf(n.packet(announce(B, { valor: 6n })))).toEqual([]);
+    n.advance(1);
+    expect(sendsOf(n.packet(announce(C, { valor: 7n })))).toEqual([]);
+    expect(n.state.vote).toBe(C);
+    const sent = sendsOf(n.advance(SOON_MS));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.vote).toBe(C);
+  });
+
+  it('after the startup grace, a vote change goes out at once', () => {
+    const n = new Node(params({ valor: 1n }));
+    n.start();
+    n.packet(announce(A, { valor: 5n }));
+    n.advanceTo(200);
+    const sent = sendsOf(n.packet(announce(B, { valor: 6n })));
+    expect(sent.map((a) => a.vote)).toEqual([B]);
+  });
+
+  it('with a quorum, during the grace an epoch that acknowledges nobody waits; an acknowledgement does not', () => {
+    const n = new Node(params({ valor: 1n, quorum: 2 }));
+    n.start();
+    n.packet(announce(A, { valor: 5n, vote: A, epoch: 0n }));
+    n.advanceTo(50);
+    // B, voting for A too, knows a higher epoch (burned elsewhere): learning it is no acknowledgement
+    const learned = n.packet(announce(B, { valor: 2n, vote: A, epoch: 3n }));
+    expect(n.state.maxEpoch).toBe(3n);
+    expect(sendsOf(learned)).toEqual([]);
+    expect(sendsOf(n.advance(SOON_MS)).map((a) => a.epoch)).toEqual([3n]);
+    // A proposes epoch 4: echoing it is the acknowledgement A waits for, so it goes out at once
+    const ack = n.packet(announce(A, { valor: 5n, vote: A, epoch: 4n }));
+    expect(sendsOf(ack).map((a) => [a.vote, a.epoch])).toEqual([[A, 4n]]);
+  });
+
+  it('with a quorum, after the grace an epoch learned from others goes out at once', () => {
+    const n = new Node(params({ valor: 1n, quorum: 2 }));
+    n.start();
+    n.packet(announce(A, { valor: 5n, vote: A, epoch: 0n }));
+    n.advanceTo(300);
+    const learned = n.packet(announce(B, { valor: 2n, vote: A, epoch: 3n }));
+    expect(sendsOf(learned).map((a) => a.epoch)).toEqual([3n]);
+  });
+
+  it("a candidate's proposal goes out at once", () => {
+    const n = new Node(params({ quorum: 2 }));
+    n.start();
+    n.advanceTo(200);
+    const fx = n.packet(announce(A, { valor: 1n, vote: SELF, epoch: 0n }));
+    expect(n.state.proposedEpoch).toBe(1n);
+    expect(sendsOf(fx).map((a) => a.epoch)).toEqual([1n]);
+  });
+});
