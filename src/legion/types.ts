@@ -93,7 +93,7 @@ export interface LegionEvent {
   lord: MemberInfo | null;
   /** the member concerned, for node-joined and node-left */
   member?: MemberInfo;
-  /** why, for node-left ('timeout' | 'death') and unlord ('lease' | 'preempted' | 'stepdown' | 'shutdown' | …) */
+  /** why, for node-left ('timeout' | 'death') and unlord ('lease' | 'preempted' | 'stepdown' | 'shutdown' | 'epoch' | …) */
   reason?: string;
   /** every live member, self included, by UUID; empty when `eventMembers` is false */
   members: MemberInfo[];

@@ -266,7 +266,7 @@ describe('epochs', () => {
     expect(n.state.lordEpoch).toBe(31n);
   });
 
-  it('a lord that hears a higher epoch moves past it and announces at once', () => {
+  it('a lord that hears a higher epoch moves past it, announces at once and hands hooks the new token', () => {
     const n = new Node();
     n.start();
     n.advanceTo(200);
@@ -275,6 +275,24 @@ describe('epochs', () => {
     expect(n.lord).toBe(true);
     expect(n.state.lordEpoch).toBe(10n);
     expect(sendsOf(fx)[0]?.epoch).toBe(10n);
+    // the lordship under token 1 ends and one under token 10 begins, in that order
+    const evs = eventsOf(fx).filter((e) => e.type === 'lord' || e.type === 'unlord');
+    expect(evs.map((e) => [e.type, e.epoch, e.reason])).toEqual([
+      ['unlord', 10n, 'epoch'],
+      ['lord', 10n, undefined],
+    ]);
+  });
+
+  it('a lord still waiting out lord_delay moves past a higher epoch without an unlord', () => {
+    const n = new Node(params({ lordDelayMs: 500 }));
+    n.start();
+    n.advanceTo(200);
+    expect(n.lord).toBe(true);
+    const fx = n.packet(announce(A, { valor: 2n, vote: A, epoch: 9n, flags: { lord: true } }));
+    expect(eventsOf(fx).filter((e) => e.type === 'lord' || e.type === 'unlord')).toEqual([]);
+    const later = n.advance(600);
+    expect(eventsOf(later, 'lord').map((e) => e.epoch)).toEqual([10n]);
+    expect(eventsOf(later, 'unlord')).toEqual([]);
   });
 });
 
