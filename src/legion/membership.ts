@@ -10,7 +10,6 @@ import { expiresAtMs, liveness } from './liveness.js';
 import type { PeerRecord } from './state.js';
 import { log, type Step } from './step.js';
 
-
 export function receivePeer(st: Step, a: Announce): void {
   const { s, now } = st;
   const old = s.peers.get(a.uuid);
