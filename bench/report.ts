@@ -166,8 +166,8 @@ function throughputSection(r: BenchResults): string {
   const full = t.rows[0]!;
   const perNode50 = 49 * 4;
   return [
-    `${t.senders} senders, ${num(t.packets)} pre-encoded announces of ${t.packetBytes} bytes (32 attestations each), ` +
-      'one receiving node; median of the passes, per CPU-second of the bench process.',
+    `${t.senders} senders, ${num(t.packets)} pre-encoded announces of ${t.packetBytes} bytes (${t.attestations ?? 32} attestations each), ` +
+      'one receiving node, running the built daemon code (dist/); median of the passes, per CPU-second of the bench process.',
     '',
     table(['stage', 'announces per CPU-second', 'µs per announce'], rows),
     '',
