@@ -24,7 +24,9 @@ async function fromDist<T>(path: string): Promise<T> {
   try {
     return (await import(new URL(path, DIST).href)) as T;
   } catch (e) {
-    throw new Error(`bench/throughput.ts measures the built daemon: run npm run build first (${(e as Error).message})`);
+    throw new Error(
+      `bench/throughput.ts measures the built daemon: run npm run build first (${(e as Error).message})`,
+    );
   }
 }
 
