@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LegionRunner } from '../../src/daemon/legion-runner.js';
 import type { Input, Machine } from '../../src/legion/types.js';
 import type { Datagram, Transport } from '../../src/transport/types.js';
+import { params } from '../legion/helpers.js';
 
 type Tick = { at: number; input: Input<string>['type'] };
 
@@ -40,21 +41,7 @@ function harness(wakes: number[]) {
   };
   const core = scriptedCore(wakes);
   const runner = new LegionRunner<number, string>({
-    params: {
-      legion: 't',
-      uuid: '00000000-0000-4000-8000-000000000001',
-      name: 't',
-      valor: 1n,
-      quorum: 1,
-      intervalMs: 100,
-      toleranceMs: 400,
-      jitter: 0,
-      preempt: true,
-      preemptDelayMs: 0,
-      lordDelayMs: 0,
-      scroll: new Uint8Array(),
-      initialEpoch: 0n,
-    },
+    params: params(),
     machine: core.machine,
     codec: { encode: () => new Uint8Array(), decode: (b) => String(b[0]) },
     transport,
