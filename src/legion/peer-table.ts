@@ -30,7 +30,7 @@ export class PeerTable extends Map<string, PeerRecord> {
   /** peers announcing the lord flag: almost always zero or one */
   readonly claimants = new Set<string>();
   /** cache slot of quorum.ts: until when the lease held at `votes` version (see leaseHoldsUntil) */
-  lease: { votes: number; key: string; until: number } | null = null;
+  lease: { votes: number; params: object; until: number } | null = null;
   private best: string | null = null;
   private bestValid = true;
   private digest: { membership: number; value: number } | null = null;

@@ -32,9 +32,9 @@ export function leaseHoldsUntil(st: Step): number {
   const q = s.params.quorum;
   if (q <= 1) return Number.POSITIVE_INFINITY;
   const peers = s.peers;
-  const key = `${s.params.uuid} ${s.params.name} ${q} ${s.params.toleranceMs} ${s.params.intervalMs}`;
+  // params are replaced, never edited, when they change (commands.ts): identity is the key
   const c = peers.lease;
-  if (c !== null && c.votes === peers.votes && c.key === key && st.now <= c.until) return c.until;
+  if (c !== null && c.votes === peers.votes && c.params === s.params && st.now <= c.until) return c.until;
   const lease = leaseMs(s.params);
   const byName = new Map<string, number>();
   for (const p of peers.values()) {
@@ -45,7 +45,7 @@ export function leaseHoldsUntil(st: Step): number {
   }
   const deadlines = [...byName.values()].sort((a, b) => b - a);
   const until = deadlines.length >= q - 1 ? deadlines[q - 2]! : Number.NEGATIVE_INFINITY;
-  peers.lease = { votes: peers.votes, key, until };
+  peers.lease = { votes: peers.votes, params: s.params, until };
   return until;
 }
 
