@@ -9,6 +9,7 @@ import type { Command, Effect, HookEvent, Input, Machine } from '../src/legion/t
 import { type Decoded, type KeyRing, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
 import type { SimEvent } from './events.js';
+import type { HeartbeatFolder } from './heartbeats.js';
 import { SimHooks } from './hooks.js';
 import type { Prng } from './prng.js';
 import type { HookSpec, NodeSpec, Scenario } from './scenario-types.js';
@@ -28,7 +29,11 @@ export interface HostEnv<S> {
   readonly trackViews: boolean;
   now(): number;
   schedule(at: number, ev: SimEvent): void;
-  broadcast(from: number, bytes: Uint8Array): void;
+  broadcast(from: number, bytes: Uint8Array, only?: (to: number) => boolean): void;
+  /** set when heartbeats are folded: who needs what in full, and when each was heard */
+  readonly folder: HeartbeatFolder | null;
+  /** the core's bulk heartbeat refresh (src/legion/heard.ts); needed when heartbeats are folded */
+  readonly noteHeard?: ((state: S, heardAt: (uuid: string) => number, now: number) => number) | undefined;
   /** authenticates and parses a broadcast, once for all its receivers (see Simulation.open) */
   open(bytes: Uint8Array): Decoded;
   record(r: TraceRecord): void;
@@ -65,6 +70,10 @@ export class SimNode<S> {
   private readonly microtasks: Input[] = [];
   private hookRunner: SimHooks = this.newHooks();
   private stepping = false;
+  /** with folded heartbeats: the core's table must take them in before a step at or after this */
+  private heardDue = Number.NEGATIVE_INFINITY;
+  /** set while a resumed node runs its overdue timer, which comes before the packets it missed */
+  private deaf = false;
   private readonly rand: () => number;
 
   constructor(
@@ -116,6 +125,8 @@ export class SimNode<S> {
       noncePrefix,
     });
     this.decoder = new NativeDecoder({ legion: sc.name, keys: env.keys, replayWindowMs: sc.replayWindowMs });
+    this.heardDue = Number.NEGATIVE_INFINITY;
+    env.folder?.started(this.slot, this.uuid);
     const initialEpoch = sc.persistEpoch ? this.knownEpoch : 0n;
     const t = sc.timing;
     this.state = env.machine.init(
@@ -193,7 +204,12 @@ export class SimNode<S> {
     });
     if (this.tickAt <= this.env.now()) {
       this.disarm();
-      this.input({ type: 'tick' });
+      this.deaf = true;
+      try {
+        this.input({ type: 'tick' });
+      } finally {
+        this.deaf = false;
+      }
     }
     while (this.inbox.length > 0 && this.status === 'up') {
       const p = this.inbox.shift()!;
@@ -234,6 +250,7 @@ export class SimNode<S> {
       return;
     }
     env.count('accepted');
+    env.folder?.delivered(packet.uuid, this.slot, packet);
     this.input({ type: 'packet', packet });
   }
 
@@ -295,9 +312,23 @@ export class SimNode<S> {
     }
   }
 
+  /**
+   * With folded heartbeats: hands the core the heartbeats heard since the last time, when it may
+   * need them (src/legion/heard.ts says until when it does not).
+   */
+  refreshHeard(): void {
+    const env = this.env;
+    const folder = env.folder;
+    if (folder === null || this.state === null || this.status !== 'up' || env.noteHeard === undefined) return;
+    const now = env.now();
+    this.heardDue = env.noteHeard(this.state, folder.heardBy(this.slot, now), now);
+    env.count('heard-refresh');
+  }
+
   private stepOnce(input: Input): void {
     const env = this.env;
     const now = env.now();
+    if (env.folder !== null && !this.deaf && now >= this.heardDue) this.refreshHeard();
     const res = env.machine.step(this.state as S, input, { now, rand: this.rand });
     this.state = res.state;
     env.count('steps');
@@ -328,6 +359,7 @@ export class SimNode<S> {
             member: ev.member?.uuid ?? null,
             reason: ev.reason ?? null,
           });
+          if (ev.type === 'node-left' && ev.member) env.folder?.forgot(this.slot, ev.member.uuid);
           this.hookRunner.enqueue(ev.type);
           break;
         }
@@ -388,6 +420,19 @@ export class SimNode<S> {
   }
 
   private encodeAndSend(packet: Announce): void {
+    const folder = this.env.folder;
+    let only: ((to: number) => boolean) | undefined;
+    if (folder !== null) {
+      if (folder.isHeartbeat(this.slot, packet)) {
+        const env = this.env;
+        env.count('folded');
+        if (!folder.beat(this.slot, env.now() + env.scenario.network.delayMs)) return;
+        // receivers that missed the news still get it, as they would from any later announce
+        only = (to) => folder.needsFull(this.slot, to);
+      } else {
+        folder.news(this.slot, packet);
+      }
+    }
     let bytes: Uint8Array;
     try {
       bytes = this.encoder!.encode(packet);
@@ -402,7 +447,7 @@ export class SimNode<S> {
       return;
     }
     this.env.count('sent');
-    this.env.broadcast(this.slot, bytes);
+    this.env.broadcast(this.slot, bytes, only);
   }
 
   private observe(): void {

@@ -2,13 +2,15 @@
 import type { Effect } from '../src/legion/types.js';
 import { Checker, type Violation } from './checker.js';
 import { Metrics, type MetricsReport } from './metrics.js';
-import type { Scenario } from './scenario-types.js';
+import type { HeartbeatMode, Scenario } from './scenario-types.js';
 import type { TraceRecord } from './trace.js';
 import { type SimStats, Simulation } from './world.js';
 
 export interface RunOptions {
   seed: number;
   secure?: boolean;
+  /** overrides the scenario's `heartbeats` */
+  heartbeats?: HeartbeatMode;
   /** keep every trace record in memory (timelines, pictures, tests) */
   keepTrace?: boolean;
   /** record whom each node considers lord (pictures); a view per step */
@@ -24,6 +26,7 @@ export interface RunReport {
   quorum: number;
   durationMs: number;
   secure: boolean;
+  heartbeats: HeartbeatMode;
   traceHash: string;
   records: number;
   metrics: MetricsReport;
@@ -77,6 +80,7 @@ export function runScenario(scenario: Scenario, o: RunOptions): RunResult {
     trackViews: o.trackViews ?? false,
     listeners,
     ...(o.secure !== undefined ? { secure: o.secure } : {}),
+    ...(o.heartbeats !== undefined ? { heartbeats: o.heartbeats } : {}),
     ...(o.onLog ? { onLog: o.onLog } : {}),
   });
   const metrics = new Metrics(sim);
@@ -92,6 +96,7 @@ export function runScenario(scenario: Scenario, o: RunOptions): RunResult {
     quorum: scenario.quorum,
     durationMs: scenario.durationMs,
     secure: o.secure ?? scenario.secure,
+    heartbeats: o.heartbeats ?? scenario.heartbeats,
     traceHash: sim.hasher.digest(),
     records: sim.hasher.count,
     metrics: metrics.finish(sim.now),

@@ -67,6 +67,9 @@ export type Action =
   | { type: 'stepdown'; node: Target; forMs: number }
   | { type: 'hooks'; node: Target | null; hooks: Partial<HookSpec> };
 
+export const HEARTBEAT_MODES = ['full', 'folded'] as const;
+export type HeartbeatMode = (typeof HEARTBEAT_MODES)[number];
+
 export interface TimelineEntry {
   atMs: number;
   action: Action;
@@ -89,6 +92,8 @@ export interface Scenario {
   /** spacing of the copies of a death announce */
   repeatSpacingMs: number;
   replayWindowMs: number;
+  /** `folded`: repeats of unchanged announces skip the packet path (sim/heartbeats.ts) */
+  heartbeats: HeartbeatMode;
   timeline: TimelineEntry[];
 }
 

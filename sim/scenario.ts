@@ -8,6 +8,7 @@ import {
   DEFAULT_HOOKS,
   DEFAULT_NETWORK,
   DEFAULT_TIMING,
+  HEARTBEAT_MODES,
   type HookSpec,
   type LinkParams,
   type NodeSpec,
@@ -33,6 +34,7 @@ const TOP_KEYS = [
   'settle',
   'repeat_spacing',
   'replay_window',
+  'heartbeats',
   'timeline',
 ];
 export function loadScenario(file: string): Scenario {
@@ -100,6 +102,7 @@ function readScenario(r: Reader, fallbackName: string): Scenario {
     settleMs: r.at('settle').present ? r.at('settle').duration() : settleDefault,
     repeatSpacingMs: r.at('repeat_spacing').present ? r.at('repeat_spacing').duration() : 15,
     replayWindowMs: r.at('replay_window').present ? r.at('replay_window').duration() : 30_000,
+    heartbeats: r.at('heartbeats').present ? r.at('heartbeats').oneOf(HEARTBEAT_MODES) : 'full',
     timeline,
   };
 }

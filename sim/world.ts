@@ -5,6 +5,7 @@
  */
 
 import { isLegiondError, LegiondError } from '../src/errors.js';
+import { noteHeard } from '../src/legion/heard.js';
 import { type NativeState, nativeMachine } from '../src/legion/machine.js';
 import type { Effect, Machine } from '../src/legion/types.js';
 import { makeKeyRing } from '../src/protocol/crypto.js';
@@ -12,11 +13,12 @@ import { type Decoded, NativeDecoder } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
 import type { SimEvent } from './events.js';
 import { applyAction } from './faults.js';
+import { HeartbeatFolder } from './heartbeats.js';
 import { type HostEnv, type LordProbe, SimNode } from './host.js';
 import { Network } from './network.js';
 import { Prng } from './prng.js';
 import { EventQueue } from './queue.js';
-import type { Scenario } from './scenario-types.js';
+import type { HeartbeatMode, Scenario } from './scenario-types.js';
 import { TraceHasher, type TraceListener, type TraceRecord } from './trace.js';
 
 /** Wall time at virtual zero; fixed so runs do not depend on when they happen. */
@@ -32,6 +34,10 @@ export interface SimOptions<S = NativeState> {
   /** record whom every node considers lord after each step (needed for pictures; costs a view per step) */
   trackViews?: boolean;
   listeners?: TraceListener[];
+  /** overrides the scenario's `heartbeats` */
+  heartbeats?: HeartbeatMode;
+  /** bulk heartbeat refresh for a non-native machine (see src/legion/heard.ts) */
+  noteHeard?: (state: S, heardAt: (uuid: string) => number, now: number) => number;
   onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
 }
 
@@ -40,6 +46,10 @@ export const nativeProbe: LordProbe<NativeState> = (s) => ({
   epoch: s.lordEpoch,
   maxEpoch: s.maxEpoch,
 });
+
+function isLinkChange(type: string): boolean {
+  return type === 'partition' || type === 'heal';
+}
 
 export interface SimStats {
   events: number;
@@ -67,6 +77,8 @@ export class Simulation<S = NativeState> {
   /** opens broadcasts; every node shares the legion and keys, so one opening serves all receivers */
   private readonly opener: NativeDecoder;
   private readonly opened = new WeakMap<Uint8Array, Decoded | LegiondError>();
+  /** set when heartbeats are folded (sim/heartbeats.ts) */
+  readonly folder: HeartbeatFolder | null;
 
   constructor(scenario: Scenario, options: SimOptions<S>) {
     this.scenario = scenario;
@@ -79,6 +91,8 @@ export class Simulation<S = NativeState> {
       : null;
     this.opener = new NativeDecoder({ legion: scenario.name, keys });
     const onLog = options.onLog;
+    const folding = (options.heartbeats ?? scenario.heartbeats) === 'folded';
+    this.folder = folding ? new HeartbeatFolder(scenario.nodes.length, this.network) : null;
     const env: HostEnv<S> = {
       scenario,
       machine: options.machine ?? (nativeMachine as unknown as Machine<S, Announce>),
@@ -89,7 +103,9 @@ export class Simulation<S = NativeState> {
       trackViews: options.trackViews ?? false,
       now: () => this.clock,
       schedule: (at, ev) => this.queue.push(at, ev),
-      broadcast: (from, bytes) => this.broadcast(from, bytes),
+      broadcast: (from, bytes, only) => this.broadcast(from, bytes, only),
+      folder: this.folder,
+      noteHeard: options.noteHeard ?? (noteHeard as unknown as HostEnv<S>['noteHeard']),
       open: (bytes) => this.open(bytes),
       record: (r) => this.record(r),
       count: (what, n = 1) => this.counters.set(what, (this.counters.get(what) ?? 0) + n),
@@ -195,6 +211,9 @@ export class Simulation<S = NativeState> {
         this.nodes[ev.slot]!.onHoldTimeout(ev.inc, ev.token);
         return true;
       case 'action':
+        // heartbeats are taken in bulk: a change of links must not apply to those already heard
+        if (this.folder !== null && isLinkChange(ev.action.type))
+          for (const n of this.nodes) n.refreshHeard();
         applyAction(this, ev.action, ev.followUp);
         for (const f of this.afterAction) f(this.clock);
         return true;
@@ -223,13 +242,14 @@ export class Simulation<S = NativeState> {
     return d;
   }
 
-  private broadcast(from: number, bytes: Uint8Array): void {
+  /** Sends `bytes` from `from` to every other slot, or to those `only` accepts. */
+  private broadcast(from: number, bytes: Uint8Array, only?: (to: number) => boolean): void {
     const n = this.nodes.length;
     const buf = this.delayBuf;
     const now = this.clock;
     const copies: { at: number; to: number }[] = [];
     for (let to = 0; to < n; to++) {
-      if (to === from) continue;
+      if (to === from || (only !== undefined && !only(to))) continue;
       this.network.delays(from, to, this.rng, buf);
       for (const d of buf) copies.push({ at: now + d, to });
     }

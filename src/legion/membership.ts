@@ -4,8 +4,8 @@
  */
 import type { Announce } from '../protocol/types.js';
 import { announceSoon } from './announce.js';
-import { sameBytes } from './bytes.js';
 import { memberInfo, nodeEvent } from './events.js';
+import { sameAnnounced } from './heard.js';
 import { expiresAtMs, liveness } from './liveness.js';
 import type { PeerRecord } from './state.js';
 import { log, type Step } from './step.js';
@@ -49,23 +49,6 @@ export function receivePeer(st: Step, a: Announce): void {
     announceSoon(st);
   }
   attest(st, a);
-}
-
-function sameAnnounced(p: PeerRecord, a: Announce): boolean {
-  const f = p.flags;
-  const g = a.flags;
-  return (
-    p.name === a.name &&
-    p.valor === a.valor &&
-    p.epoch === a.epoch &&
-    p.vote === a.vote &&
-    p.viewDigest === a.viewDigest &&
-    f.lord === g.lord &&
-    f.arbiter === g.arbiter &&
-    f.draining === g.draining &&
-    f.dead === g.dead &&
-    sameBytes(p.scroll, a.scroll)
-  );
 }
 
 /** The sender is live (we just heard it), so what it heard directly refreshes our estimates. */

@@ -1,0 +1,127 @@
+/**
+ * Folded heartbeats (scenario `heartbeats: folded`): a way to run big legions for long, where
+ * N·(N-1) deliveries per interval of announces that repeat what everyone knows would cost hours.
+ *
+ * An announce that repeats its sender's last one except for timing (a heartbeat) is not delivered
+ * packet by packet. Its time is noted once, and each receiver's peer table takes the times of all
+ * its senders in one pass (src/legion/heard.ts) before the core next needs them. Everything that
+ * carries news goes through the real codec and the real step as usual: a changed vote, epoch,
+ * flag, scroll or view, a death announce, and any heartbeat to a receiver that has not yet
+ * taken in the sender's current announce (it lost it, restarted, or dropped the sender).
+ *
+ * What is given up, and why it is tolerable: folded heartbeats are not lost, delayed by jitter or
+ * duplicated (loss still hits every packet that carries news, and the full-fidelity scenarios
+ * show that heartbeat loss alone, with attestations, causes no expiry up to 30 %); they carry no
+ * attestations; and a receiver's record of a sender lags by up to a lease before it is refreshed,
+ * which the core's decisions cannot see (heard.ts). Partitions, crashes and pauses still stop
+ * them: a heartbeat counts for a receiver only while its link is up and the sender runs.
+ */
+import { type Announced, sameAnnounced } from '../src/legion/heard.js';
+import type { Network } from './network.js';
+
+export class HeartbeatFolder {
+  private readonly size: number;
+  private readonly slotOf = new Map<string, number>();
+  private readonly uuidOf: string[];
+  /** each slot's current announce, as last sent with news */
+  private readonly current: (Announced | null)[];
+  /** arrival of each slot's latest heartbeat, and of the one before (the latest may be in flight) */
+  private readonly lastBeat: Float64Array;
+  private readonly prevBeat: Float64Array;
+  /** stale[from * size + to]: `to` has not taken in `from`'s current announce */
+  private readonly stale: Uint8Array;
+  private readonly staleCount: Int32Array;
+  folded = 0;
+
+  constructor(
+    size: number,
+    private readonly network: Network,
+  ) {
+    this.size = size;
+    this.uuidOf = Array.from({ length: size }, () => '');
+    this.current = Array.from({ length: size }, () => null);
+    this.lastBeat = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
+    this.prevBeat = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
+    this.stale = new Uint8Array(size * size);
+    this.staleCount = new Int32Array(size);
+  }
+
+  /** A new incarnation: it knows no one, and no one knows what it announces. */
+  started(slot: number, uuid: string): void {
+    this.slotOf.set(uuid, slot);
+    this.uuidOf[slot] = uuid;
+    this.current[slot] = null;
+    this.lastBeat[slot] = Number.NEGATIVE_INFINITY;
+    this.prevBeat[slot] = Number.NEGATIVE_INFINITY;
+    for (let other = 0; other < this.size; other++) {
+      if (other === slot) continue;
+      this.mark(slot, other);
+      this.mark(other, slot);
+    }
+  }
+
+  /**
+   * Whether `packet` may be folded: it repeats the sender's current announce and is not a death
+   * announce (every copy of those goes out, as the daemon sends them).
+   */
+  isHeartbeat(slot: number, packet: Announced): boolean {
+    const cur = this.current[slot] ?? null;
+    return cur !== null && !packet.flags.dead && sameAnnounced(cur, packet);
+  }
+
+  /** An announce with news goes out in full: until they take it in, receivers get no heartbeats. */
+  news(slot: number, packet: Announced): void {
+    this.current[slot] = packet;
+    for (let to = 0; to < this.size; to++) if (to !== slot) this.mark(slot, to);
+  }
+
+  /** Notes a heartbeat arriving at `at`; says whether some receivers still need it in full. */
+  beat(slot: number, at: number): boolean {
+    this.prevBeat[slot] = this.lastBeat[slot]!;
+    this.lastBeat[slot] = at;
+    this.folded++;
+    return this.staleCount[slot]! > 0;
+  }
+
+  needsFull(from: number, to: number): boolean {
+    return this.stale[from * this.size + to] === 1;
+  }
+
+  /** `to` took in a packet from `uuid`: if it is the sender's current announce, heartbeats count again. */
+  delivered(uuid: string, to: number, packet: Announced): void {
+    const from = this.slotOf.get(uuid);
+    if (from === undefined || this.uuidOf[from] !== uuid) return;
+    const cur = this.current[from] ?? null;
+    const i = from * this.size + to;
+    if (this.stale[i] === 1 && cur !== null && sameAnnounced(cur, packet)) {
+      this.stale[i] = 0;
+      this.staleCount[from]!--;
+    }
+  }
+
+  /** `to` dropped the member `uuid` (timeout or death): it must hear it in full to know it again. */
+  forgot(to: number, uuid: string): void {
+    const from = this.slotOf.get(uuid);
+    if (from !== undefined && this.uuidOf[from] === uuid) this.mark(from, to);
+  }
+
+  /** When receiver `to` last heard `uuid` by heartbeat, as of `now`; -Infinity when it did not. */
+  heardBy(to: number, now: number): (uuid: string) => number {
+    return (uuid) => {
+      const from = this.slotOf.get(uuid);
+      if (from === undefined || this.uuidOf[from] !== uuid) return Number.NEGATIVE_INFINITY;
+      if (this.stale[from * this.size + to] === 1 || this.network.isBlocked(from, to))
+        return Number.NEGATIVE_INFINITY;
+      const last = this.lastBeat[from]!;
+      return last <= now ? last : this.prevBeat[from]!;
+    };
+  }
+
+  private mark(from: number, to: number): void {
+    const i = from * this.size + to;
+    if (this.stale[i] === 0) {
+      this.stale[i] = 1;
+      this.staleCount[from]!++;
+    }
+  }
+}
