@@ -6,8 +6,10 @@
  * packet by packet. Its time is noted once, and each receiver's peer table takes the times of all
  * its senders in one pass (src/legion/heard.ts) before the core next needs them. Everything that
  * carries news goes through the real codec and the real step as usual: a changed vote, epoch,
- * flag, scroll or view, a death announce, and any heartbeat to a receiver that has not yet
- * taken in the sender's current announce (it lost it, restarted, or dropped the sender).
+ * flag, valor or scroll, a death announce, and any heartbeat to a receiver that has not yet
+ * taken in the sender's current announce (it lost it, restarted, or dropped the sender). A
+ * change of the view digest alone is not news: receivers store it and act on nothing in it, so
+ * their records keep the digest of the last announce that reached them in full.
  *
  * What is given up, and why it is tolerable: folded heartbeats are not lost, delayed by jitter or
  * duplicated (loss still hits every packet that carries news, and the full-fidelity scenarios
@@ -16,7 +18,7 @@
  * which the core's decisions cannot see (heard.ts). Partitions, crashes and pauses still stop
  * them: a heartbeat counts for a receiver only while its link is up and the sender runs.
  */
-import { type Announced, sameAnnounced } from '../src/legion/heard.js';
+import { type Announced, sameDecisive } from '../src/legion/heard.js';
 import type { Network } from './network.js';
 
 export class HeartbeatFolder {
@@ -66,7 +68,7 @@ export class HeartbeatFolder {
    */
   isHeartbeat(slot: number, packet: Announced): boolean {
     const cur = this.current[slot] ?? null;
-    return cur !== null && !packet.flags.dead && sameAnnounced(cur, packet);
+    return cur !== null && !packet.flags.dead && sameDecisive(cur, packet);
   }
 
   /** An announce with news goes out in full: until they take it in, receivers get no heartbeats. */
@@ -93,7 +95,7 @@ export class HeartbeatFolder {
     if (from === undefined || this.uuidOf[from] !== uuid) return;
     const cur = this.current[from] ?? null;
     const i = from * this.size + to;
-    if (this.stale[i] === 1 && cur !== null && sameAnnounced(cur, packet)) {
+    if (this.stale[i] === 1 && cur !== null && sameDecisive(cur, packet)) {
       this.stale[i] = 0;
       this.staleCount[from]!--;
     }

@@ -23,6 +23,14 @@ export type Announced = Pick<
 
 /** Whether `a` repeats what `p` announced, so that receiving it changes only timing. */
 export function sameAnnounced(p: Announced, a: Announced): boolean {
+  return p.viewDigest === a.viewDigest && sameDecisive(p, a);
+}
+
+/**
+ * Whether `a` repeats everything of `p` that a receiver acts on: all but the view digest, which
+ * receivers only store, so a change of it alone decides nothing.
+ */
+export function sameDecisive(p: Announced, a: Announced): boolean {
   const f = p.flags;
   const g = a.flags;
   return (
@@ -30,7 +38,6 @@ export function sameAnnounced(p: Announced, a: Announced): boolean {
     p.valor === a.valor &&
     p.epoch === a.epoch &&
     p.vote === a.vote &&
-    p.viewDigest === a.viewDigest &&
     f.lord === g.lord &&
     f.arbiter === g.arbiter &&
     f.draining === g.draining &&
