@@ -1,10 +1,10 @@
 /**
  * `npm run sim -- sim/scenarios/FILE.yaml [--seed N | --seeds N] [--json] [--svg FILE]
- * [--check-determinism] [--secure] [--verbose] [--quiet]`
+ * [--check-determinism] [--secure] [--heartbeats full|folded] [--verbose] [--quiet]`
  * Exit status: 0 clean, 1 invariant violations (or a determinism mismatch), 2 bad usage or scenario.
  */
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLegiondError } from '../src/errors.js';
 import {
   formatRecord,
@@ -16,7 +16,7 @@ import {
 } from './report.js';
 import { runScenario } from './run.js';
 import { loadScenario } from './scenario.js';
-import type { Scenario } from './scenario-types.js';
+import { HEARTBEAT_MODES, type HeartbeatMode, type Scenario } from './scenario-types.js';
 import { renderSvg } from './svg.js';
 import type { TraceRecord } from './trace.js';
 
@@ -30,6 +30,7 @@ interface Opts {
   verbose?: boolean;
   quiet?: boolean;
   logs?: boolean;
+  heartbeats?: HeartbeatMode;
 }
 
 function positiveInt(v: string): number {
@@ -49,6 +50,12 @@ function main(argv: string[]): number {
     .option('--svg <file>', 'write a timeline picture')
     .option('--check-determinism', 'run the seed twice and compare trace hashes')
     .option('--secure', 'authenticate packets (AES-256-GCM) whatever the scenario says')
+    .addOption(
+      new Option(
+        '--heartbeats <mode>',
+        'full: every announce is a packet; folded: repeats are taken in bulk',
+      ).choices(HEARTBEAT_MODES),
+    )
     .option('--verbose', 'timeline includes node-joined/left, hooks and views')
     .option('--quiet', 'no timeline, only the report')
     .option('--logs', 'print the core log effects (warn and error) in the timeline')
@@ -69,14 +76,18 @@ function main(argv: string[]): number {
     process.stderr.write(`${isLegiondError(e) ? e.message : String(e)}\n`);
     return 2;
   }
-  const secure = o.secure ? true : undefined;
+  // what every run of this invocation shares
+  const common = {
+    ...(o.secure ? { secure: true } : {}),
+    ...(o.heartbeats ? { heartbeats: o.heartbeats } : {}),
+  };
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const info = o.json ? (s: string) => process.stderr.write(`${s}\n`) : out;
 
   if (o.seeds !== undefined) {
     const reports = [];
     for (let seed = 1; seed <= o.seeds; seed++) {
-      reports.push(runScenario(scenario, { seed, ...(secure ? { secure } : {}) }).report);
+      reports.push(runScenario(scenario, { seed, ...common }).report);
     }
     const summary = summarizeSeeds(reports);
     if (o.json) out(JSON.stringify({ summary, runs: reports.map(compact) }, null, 2));
@@ -85,8 +96,8 @@ function main(argv: string[]): number {
   }
 
   if (o.checkDeterminism) {
-    const a = runScenario(scenario, { seed: o.seed, ...(secure ? { secure } : {}) }).report;
-    const b = runScenario(scenario, { seed: o.seed, ...(secure ? { secure } : {}) }).report;
+    const a = runScenario(scenario, { seed: o.seed, ...common }).report;
+    const b = runScenario(scenario, { seed: o.seed, ...common }).report;
     const same = a.traceHash === b.traceHash && a.records === b.records;
     const result = {
       scenario: scenario.name,
@@ -106,7 +117,7 @@ function main(argv: string[]): number {
     seed: o.seed,
     keepTrace: o.svg !== undefined,
     trackViews: o.svg !== undefined || o.verbose === true,
-    ...(secure ? { secure } : {}),
+    ...common,
     ...(o.quiet ? {} : { onRecord: (r: TraceRecord) => buffered.push(r) }),
     ...(o.logs
       ? {

@@ -33,6 +33,8 @@ export class HeartbeatFolder {
   /** stale[from * size + to]: `to` has not taken in `from`'s current announce */
   private readonly stale: Uint8Array;
   private readonly staleCount: Int32Array;
+  /** slots with a running process: only they can need anything */
+  private readonly up: Uint8Array;
   folded = 0;
 
   constructor(
@@ -46,12 +48,14 @@ export class HeartbeatFolder {
     this.prevBeat = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
     this.stale = new Uint8Array(size * size);
     this.staleCount = new Int32Array(size);
+    this.up = new Uint8Array(size);
   }
 
   /** A new incarnation: it knows no one, and no one knows what it announces. */
   started(slot: number, uuid: string): void {
     this.slotOf.set(uuid, slot);
     this.uuidOf[slot] = uuid;
+    this.up[slot] = 1;
     this.current[slot] = null;
     this.lastBeat[slot] = Number.NEGATIVE_INFINITY;
     this.prevBeat[slot] = Number.NEGATIVE_INFINITY;
@@ -59,6 +63,18 @@ export class HeartbeatFolder {
       if (other === slot) continue;
       this.mark(slot, other);
       this.mark(other, slot);
+    }
+  }
+
+  /** The process on `slot` is gone: nothing needs to reach it until it starts again. */
+  stopped(slot: number): void {
+    this.up[slot] = 0;
+    for (let from = 0; from < this.size; from++) {
+      const i = from * this.size + slot;
+      if (this.stale[i] === 1) {
+        this.stale[i] = 0;
+        this.staleCount[from]!--;
+      }
     }
   }
 
@@ -121,7 +137,7 @@ export class HeartbeatFolder {
 
   private mark(from: number, to: number): void {
     const i = from * this.size + to;
-    if (this.stale[i] === 0) {
+    if (this.stale[i] === 0 && this.up[to] === 1) {
       this.stale[i] = 1;
       this.staleCount[from]!++;
     }

@@ -166,6 +166,7 @@ export class SimNode<S> {
     this.inc++;
     this.disarm();
     this.status = 'down';
+    this.env.folder?.stopped(this.slot);
     this.dropLordship();
     this.env.record({
       t: this.env.now(),
@@ -379,6 +380,7 @@ export class SimNode<S> {
     if (stopped) {
       this.status = 'stopped';
       this.disarm();
+      env.folder?.stopped(this.slot);
       this.dropLordship();
       env.record({
         t: now,

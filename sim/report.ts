@@ -60,7 +60,7 @@ export function formatReport(r: RunReport): string {
   const lines: string[] = [];
   const kv = (k: string, v: string) => lines.push(`  ${k.padEnd(18)} ${v}`);
   lines.push(
-    `scenario ${r.scenario}  seed ${r.seed}  ${r.nodes} nodes  quorum ${r.quorum}  ${formatDuration(r.durationMs)} virtual${r.secure ? '  secure' : ''}`,
+    `scenario ${r.scenario}  seed ${r.seed}  ${r.nodes} nodes  quorum ${r.quorum}  ${formatDuration(r.durationMs)} virtual${r.secure ? '  secure' : ''}${r.heartbeats === 'folded' ? '  heartbeats folded' : ''}`,
   );
   kv('trace', `${r.traceHash} (${r.records} records)`);
   kv('first lord', ms(m.firstLordMs));
@@ -87,7 +87,7 @@ export function formatReport(r: RunReport): string {
     .join(', ');
   kv(
     'packets',
-    `sent ${c.sent ?? 0}, delivered ${r.stats.deliveries}, accepted ${c.accepted ?? 0}${drops ? `, dropped: ${drops}` : ''}`,
+    `sent ${c.sent ?? 0}, delivered ${r.stats.deliveries}, accepted ${c.accepted ?? 0}${drops ? `, dropped: ${drops}` : ''}${c.folded ? `, heartbeats folded ${c.folded}` : ''}`,
   );
   kv('core logs', `warn ${c['log:warn'] ?? 0}, error ${c['log:error'] ?? 0}`);
   kv('events', `${r.stats.events} processed, ${c.steps ?? 0} core steps`);
