@@ -3,23 +3,49 @@
  * minute (sim/scenarios/scale-*.yaml), printing wall time, events processed and events/s, and
  * where the time goes (core step, codec, the simulator itself).
  *
- *   npx tsx bench/sim-scale.ts [--budget SECONDS] [--only scale-100|scale-1000] [--seed N]
+ *   npm run build && npx tsx bench/sim-scale.ts [--budget SECONDS] [--only scale-100|scale-1000] [--seed N]
+ *
+ * It measures the compiled dist/ (as bench/throughput.ts does): the same code under tsx runs
+ * about a quarter slower.
  *
  * A run that exceeds the wall budget (default 60 s) stops early; the figures then say how far
  * it got and extrapolate the full run.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Checker } from '../sim/checker.js';
-import { formatDuration } from '../sim/duration.js';
-import { Metrics } from '../sim/metrics.js';
-import { Prng } from '../sim/prng.js';
-import { loadScenario } from '../sim/scenario.js';
-import { Simulation } from '../sim/world.js';
-import { type NativeState, nativeMachine } from '../src/legion/machine.js';
+import type * as CheckerModule from '../sim/checker.js';
+import type * as DurationModule from '../sim/duration.js';
+import type * as MetricsModule from '../sim/metrics.js';
+import type * as PrngModule from '../sim/prng.js';
+import type * as ScenarioModule from '../sim/scenario.js';
+import type * as WorldModule from '../sim/world.js';
+import type * as MachineModule from '../src/legion/machine.js';
+import type { NativeState } from '../src/legion/machine.js';
 import type { Machine } from '../src/legion/types.js';
-import { type Decoded, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
+import type * as NativeModule from '../src/protocol/native.js';
+import type { Decoded } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
+
+const DIST = new URL('../dist/', import.meta.url);
+
+async function fromDist<T>(path: string): Promise<T> {
+  try {
+    return (await import(new URL(path, DIST).href)) as T;
+  } catch (e) {
+    throw new Error(`bench/sim-scale.ts measures the built code: run npm run build first (${(e as Error).message})`);
+  }
+}
+
+const { Checker } = await fromDist<typeof CheckerModule>('sim/checker.js');
+const { formatDuration } = await fromDist<typeof DurationModule>('sim/duration.js');
+const { Metrics } = await fromDist<typeof MetricsModule>('sim/metrics.js');
+const { Prng } = await fromDist<typeof PrngModule>('sim/prng.js');
+const { loadScenario } = await fromDist<typeof ScenarioModule>('sim/scenario.js');
+const { Simulation } = await fromDist<typeof WorldModule>('sim/world.js');
+const { nativeMachine } = await fromDist<typeof MachineModule>('src/legion/machine.js');
+const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('src/protocol/native.js');
+type NativeEncoder = InstanceType<typeof NativeEncoder>;
+type NativeDecoder = InstanceType<typeof NativeDecoder>;
 
 const { values } = parseArgs({
   options: {
@@ -92,6 +118,12 @@ function run(name: string) {
     console.log(
       `  events           ${st.events} (${st.deliveries} packet deliveries, ${st.counters.steps ?? 0} core steps)`,
     );
+    if (sc.heartbeats === 'folded') {
+      const perRound = sc.nodes.length - 1;
+      console.log(
+        `  folded           ${st.counters.folded ?? 0} heartbeats (≈ ${((st.counters.folded ?? 0) * perRound).toExponential(1)} deliveries spared), ${st.counters['heard-refresh'] ?? 0} table refreshes`,
+      );
+    }
     console.log(`  events/s         ${Math.round(st.events / (wall / 1000))}`);
     console.log(`  virtual/wall     ${(reached / wall).toFixed(2)}x`);
     console.log(
