@@ -125,13 +125,15 @@ export class HeartbeatFolder {
 
   /** When receiver `to` last heard `uuid` by heartbeat, as of `now`; -Infinity when it did not. */
   heardBy(to: number, now: number): (uuid: string) => number {
+    const { slotOf, uuidOf, stale, lastBeat, prevBeat, size, network } = this;
+    const cut = network.partitioned;
     return (uuid) => {
-      const from = this.slotOf.get(uuid);
-      if (from === undefined || this.uuidOf[from] !== uuid) return Number.NEGATIVE_INFINITY;
-      if (this.stale[from * this.size + to] === 1 || this.network.isBlocked(from, to))
+      const from = slotOf.get(uuid);
+      if (from === undefined || uuidOf[from] !== uuid || stale[from * size + to] === 1)
         return Number.NEGATIVE_INFINITY;
-      const last = this.lastBeat[from]!;
-      return last <= now ? last : this.prevBeat[from]!;
+      if (cut && network.isBlocked(from, to)) return Number.NEGATIVE_INFINITY;
+      const last = lastBeat[from]!;
+      return last <= now ? last : prevBeat[from]!;
     };
   }
 
