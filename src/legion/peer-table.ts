@@ -9,6 +9,7 @@
  */
 import { compareCandidates } from './compare.js';
 import type { PeerRecord } from './state.js';
+import { VoteTally } from './tally.js';
 
 /** Whether a peer may be elected (valor > 0, not an arbiter, not draining, not dead). */
 export function isCandidatePeer(p: PeerRecord): boolean {
@@ -25,8 +26,8 @@ export class PeerTable extends Map<string, PeerRecord> {
    * liveness later, so the bound stays true between scans.
    */
   livenessFloor = Number.POSITIVE_INFINITY;
-  /** how many members vote for each candidate: quorumAgrees reads it at every step until joined */
-  readonly tally = new Map<string, number>();
+  /** how many members vote for each candidate, and the most any has: quorumAgrees reads it at every step until joined */
+  readonly tally = new VoteTally();
   /** peers announcing the lord flag: almost always zero or one */
   readonly claimants = new Set<string>();
   /** cache slot of quorum.ts: until when the lease held at `votes` version (see leaseHoldsUntil) */
@@ -48,7 +49,7 @@ export class PeerTable extends Map<string, PeerRecord> {
     }
     if (old?.vote !== rec.vote) {
       if (old !== undefined) this.untally(old.vote);
-      if (rec.vote !== null) this.tally.set(rec.vote, (this.tally.get(rec.vote) ?? 0) + 1);
+      if (rec.vote !== null) this.tally.add(rec.vote);
     }
     const live = rec.lastDirectMs > rec.attestedMs ? rec.lastDirectMs : rec.attestedMs;
     if (live < this.livenessFloor) this.livenessFloor = live;
@@ -101,10 +102,7 @@ export class PeerTable extends Map<string, PeerRecord> {
   }
 
   private untally(vote: string | null): void {
-    if (vote === null) return;
-    const n = (this.tally.get(vote) ?? 0) - 1;
-    if (n > 0) this.tally.set(vote, n);
-    else this.tally.delete(vote);
+    if (vote !== null) this.tally.remove(vote);
   }
 
   private trackBest(old: PeerRecord | undefined, rec: PeerRecord): void {

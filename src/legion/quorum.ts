@@ -53,7 +53,6 @@ export function leaseHoldsUntil(st: Step): number {
 export function quorumAgrees(st: Step): boolean {
   const { s } = st;
   const q = s.params.quorum;
-  if (s.vote !== null && (s.peers.tally.get(s.vote) ?? 0) + 1 >= q) return true;
-  for (const n of s.peers.tally.values()) if (n >= q) return true;
-  return false;
+  if (s.vote !== null && s.peers.tally.get(s.vote) + 1 >= q) return true;
+  return s.peers.tally.max >= q;
 }

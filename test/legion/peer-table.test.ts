@@ -102,6 +102,15 @@ function checkSummaries(t: PeerTable): void {
   const lords = [...t.values()].filter((p) => p.flags.lord).map((p) => p.uuid);
   expect([...t.claimants].sort()).toEqual(lords.sort());
   expect(t.livenessFloor).toBeLessThanOrEqual(bruteMinLiveness(t));
+  const tally = bruteTally(t);
+  expect(new Map(t.tally.entries())).toEqual(tally);
+  expect(t.tally.max).toBe(Math.max(0, ...tally.values()));
+}
+
+function bruteTally(t: PeerTable): Map<string, number> {
+  const tally = new Map<string, number>();
+  for (const p of t.values()) if (p.vote !== null) tally.set(p.vote, (tally.get(p.vote) ?? 0) + 1);
+  return tally;
 }
 
 function apply(t: PeerTable, op: Op): void {
