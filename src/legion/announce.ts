@@ -105,12 +105,14 @@ export function announceSoon(st: Step): void {
 }
 
 /**
- * Whether the change from `a` to `m` may wait for `announceSoon`: during the node's own startup
- * grace (or a stall's), when it cannot be lord anyway, a change of vote or of the epoch it knows,
- * unless the epoch acknowledges a proposal. Without this, a thousand nodes starting at once
- * announce a dozen times each within milliseconds, at every better candidate they hear and at
- * every epoch burned by a vote change. After the grace nothing waits: a failover depends on votes
- * and epochs spreading at once.
+ * Whether the change from `a` to `m` may wait for the next periodic announce: during the node's
+ * own startup grace (or a stall's), when it cannot be lord anyway, a change of vote or of the
+ * epoch it knows, unless the epoch acknowledges a proposal. The periodic announce comes within an
+ * interval and the grace lasts longer, so the votes are out before anyone may claim the title.
+ * Without this, a legion of N starting at once announces several times per node within
+ * milliseconds, at every better candidate it hears and at every epoch burned by a vote change:
+ * each time N·(N-1) packets. The grace's end is a wake-up, and after it nothing waits: a failover
+ * depends on votes and epochs spreading at once.
  */
 function canWait(st: Step, a: SentMaterial, m: SentMaterial): boolean {
   const { s } = st;
@@ -135,10 +137,7 @@ export function announceIfNeeded(st: Step, force = false): void {
   const m = currentMaterial(st);
   if (!force && st.now < s.nextAnnounceMs) {
     if (!materialChanged(s.lastSent, m, s.params.quorum > 1)) return;
-    if (s.lastSent !== null && canWait(st, s.lastSent, m)) {
-      announceSoon(st);
-      return;
-    }
+    if (s.lastSent !== null && canWait(st, s.lastSent, m)) return;
   }
   st.effects.push({ type: 'send', packet: buildAnnounce(st, m) });
   s.lastSent = m;

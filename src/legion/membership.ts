@@ -44,9 +44,11 @@ export function receivePeer(st: Step, a: Announce): void {
   if (!old) {
     log(st, 'info', 'member joined', { uuid: a.uuid, name: a.name, valor: a.valor.toString() });
     nodeEvent(st, 'node-joined', memberInfo(rec));
-    // a newcomer must hear a sitting lord before its startup grace ends: answer soon, but
-    // coalesced, so a legion starting all at once does not answer every join separately
-    announceSoon(st);
+    // a newcomer must hear the sitting lord before its startup grace ends, so the lord answers
+    // soon (coalesced); the others' periodic announces reach it within an interval, which is
+    // shorter than the grace. Were everyone to answer, one restart in a legion of N would make
+    // N announces, N·(N-1) packets, at once.
+    if (st.s.lord) announceSoon(st);
   }
   attest(st, a);
 }

@@ -58,17 +58,27 @@ describe('start and announces', () => {
     expect(n.view().phase).toBe('running');
   });
 
-  it('answers a new member within a tenth of an interval, once', () => {
+  it('as lord, answers a new member within a tenth of an interval, once; a follower does not', () => {
     const n = new Node(params({ toleranceMs: 10_000 }));
     n.start();
-    n.advanceTo(50);
+    n.advanceTo(160);
+    expect(n.lord).toBe(true);
     n.packet(announce(uuidOf(2)));
-    expect(n.wakeAt).toBeLessThanOrEqual(60);
-    n.advanceTo(60);
+    expect(n.wakeAt).toBeLessThanOrEqual(170);
+    n.advanceTo(170);
     expect(sendsOf(n.last)).toHaveLength(1);
     // the same member again is not news: the periodic schedule resumes
     n.packet(announce(uuidOf(2)));
-    expect(n.wakeAt).toBeGreaterThanOrEqual(150);
+    expect(n.wakeAt).toBeGreaterThanOrEqual(260);
+
+    // a follower leaves newcomers to its periodic announce, which comes within their grace
+    const f = new Node(params({ valor: 1n, toleranceMs: 10_000 }));
+    f.start();
+    f.packet(announce(uuidOf(2), { valor: 5n }));
+    f.advanceTo(160);
+    expect(f.lord).toBe(false);
+    f.packet(announce(uuidOf(3)));
+    expect(f.wakeAt).toBeGreaterThanOrEqual(200);
   });
 
   it('announces every interval without jitter, and within [1-j, 1] intervals with jitter', () => {

@@ -1,10 +1,9 @@
 /**
- * Which changes go out at once and which wait up to a tenth of an interval, coalesced: a legion
- * starting all at once must not announce at every better candidate and every burned epoch, but
- * an acknowledgement and anything after the startup grace must not wait (failover speed).
+ * Which changes go out at once and which wait for the next periodic announce: a legion starting
+ * all at once must not announce at every better candidate and every burned epoch, but an
+ * acknowledgement and anything after the startup grace must not wait (failover speed).
  */
 import { describe, expect, it } from 'vitest';
-import { SOON_FRACTION } from '../../src/legion/announce.js';
 import { announce, Node, params, sendsOf, uuidOf } from './helpers.js';
 
 const SELF = uuidOf(1);
@@ -12,11 +11,12 @@ const A = uuidOf(2);
 const B = uuidOf(3);
 const C = uuidOf(4);
 
-// params(): interval 100 ms, so the startup grace lasts 150 ms and "soon" is 10 ms
-const SOON_MS = 100 * SOON_FRACTION;
+// params(): interval 100 ms without jitter, so the periodic announces go out at 0, 100, 200 …
+// and the startup grace lasts 150 ms
+const PERIODIC_MS = 100;
 
 describe('announce coalescing', () => {
-  it('during the startup grace, vote changes wait and go out together, with the latest vote', () => {
+  it('during the startup grace, vote changes wait for the periodic announce, which has the latest vote', () => {
     const n = new Node(params({ valor: 1n }));
     n.start();
     n.advance(20);
@@ -27,9 +27,20 @@ describe('announce coalescing', () => {
     n.advance(1);
     expect(sendsOf(n.packet(announce(C, { valor: 7n })))).toEqual([]);
     expect(n.state.vote).toBe(C);
-    const sent = sendsOf(n.advance(SOON_MS));
+    expect(sendsOf(n.advanceTo(PERIODIC_MS - 1))).toEqual([]);
+    const sent = sendsOf(n.advanceTo(PERIODIC_MS));
     expect(sent).toHaveLength(1);
     expect(sent[0]!.vote).toBe(C);
+  });
+
+  it('a change that waits goes out at the end of the grace at the latest', () => {
+    const n = new Node(params({ valor: 1n }));
+    n.start();
+    n.advanceTo(120);
+    expect(sendsOf(n.packet(announce(A, { valor: 5n })))).toEqual([]);
+    // the next periodic announce would be at 200, after the grace (150): the grace's end sends it
+    expect(sendsOf(n.advanceTo(149))).toEqual([]);
+    expect(sendsOf(n.advanceTo(150)).map((a) => a.vote)).toEqual([A]);
   });
 
   it('after the startup grace, a vote change goes out at once', () => {
@@ -50,7 +61,7 @@ describe('announce coalescing', () => {
     const learned = n.packet(announce(B, { valor: 2n, vote: A, epoch: 3n }));
     expect(n.state.maxEpoch).toBe(3n);
     expect(sendsOf(learned)).toEqual([]);
-    expect(sendsOf(n.advance(SOON_MS)).map((a) => a.epoch)).toEqual([3n]);
+    expect(sendsOf(n.advanceTo(PERIODIC_MS)).map((a) => a.epoch)).toEqual([3n]);
     // A proposes epoch 4: echoing it is the acknowledgement A waits for, so it goes out at once
     const ack = n.packet(announce(A, { valor: 5n, vote: A, epoch: 4n }));
     expect(sendsOf(ack).map((a) => [a.vote, a.epoch])).toEqual([[A, 4n]]);
