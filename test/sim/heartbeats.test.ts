@@ -23,7 +23,8 @@ describe('HeartbeatFolder', () => {
     const a = announce(uuidOf(0), { vote: uuidOf(0) });
     expect(f.isHeartbeat(0, a)).toBe(false);
     f.news(0, a);
-    expect(f.isHeartbeat(0, { ...a, seen: [{ uuid: uuidOf(1), agoMs: 3 }] })).toBe(true);
+    const later = announce(uuidOf(0), { vote: uuidOf(0), seen: [{ uuid: uuidOf(1), agoMs: 3 }] });
+    expect(f.isHeartbeat(0, later)).toBe(true);
     expect(f.isHeartbeat(0, { ...a, vote: uuidOf(1) })).toBe(false);
     expect(f.isHeartbeat(0, { ...a, flags: { ...a.flags, dead: true } })).toBe(false);
   });
