@@ -10,6 +10,7 @@
  * they are then reported as notes, not violations.
  */
 import { LeaseCheck } from './lease-check.js';
+import { isAlive } from './observed.js';
 import type { TraceRecord } from './trace.js';
 import type { Simulation } from './world.js';
 
@@ -168,14 +169,14 @@ export class Checker<S> {
   }
 
   private onClaim(r: Extract<TraceRecord, { kind: 'claim' }>): void {
-    for (const n of this.sim.nodes) {
-      if (n.slot === r.slot || !n.alive || !n.lord || n.lordEpoch !== r.epoch) continue;
+    for (const n of this.sim.observed.nodes) {
+      if (n.slot === r.slot || !isAlive(n) || !n.lord || n.lordEpoch !== r.epoch) continue;
       this.flag(
         {
           atMs: r.t,
           kind: 'same-epoch',
           node: this.name(r.slot),
-          text: `${this.name(r.slot)} and ${n.name} both lord at epoch ${r.epoch}`,
+          text: `${this.name(r.slot)} and ${this.name(n.slot)} both lord at epoch ${r.epoch}`,
         },
         this.majority,
       );

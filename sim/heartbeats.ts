@@ -105,13 +105,15 @@ export class HeartbeatFolder {
     return this.stale[from * this.size + to] === 1;
   }
 
-  /** `to` took in a packet from `uuid`: if it is the sender's current announce, heartbeats count again. */
-  delivered(uuid: string, to: number, packet: Announced): void {
-    const from = this.slotOf.get(uuid);
-    if (from === undefined || this.uuidOf[from] !== uuid) return;
-    const cur = this.current[from] ?? null;
+  /**
+   * `to` took in a packet from slot `from`, identity `uuid`: if it is that incarnation's current
+   * announce, heartbeats count again.
+   */
+  delivered(from: number, uuid: string, to: number, packet: Announced): void {
     const i = from * this.size + to;
-    if (this.stale[i] === 1 && cur !== null && sameDecisive(cur, packet)) {
+    if (this.stale[i] === 0 || this.uuidOf[from] !== uuid) return;
+    const cur = this.current[from] ?? null;
+    if (cur !== null && sameDecisive(cur, packet)) {
       this.stale[i] = 0;
       this.staleCount[from]!--;
     }

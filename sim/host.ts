@@ -41,7 +41,7 @@ export interface HostEnv<S> {
   log?(slot: number, e: Extract<Effect, { type: 'log' }>): void;
 }
 
-type Pending = { kind: 'input'; input: Input } | { kind: 'bytes'; bytes: Uint8Array };
+type Pending = { kind: 'input'; input: Input } | { kind: 'bytes'; bytes: Uint8Array; from: number };
 
 export class SimNode<S> {
   status: NodeStatus = 'down';
@@ -214,7 +214,7 @@ export class SimNode<S> {
     }
     while (this.inbox.length > 0 && this.status === 'up') {
       const p = this.inbox.shift()!;
-      if (p.kind === 'bytes') this.receive(p.bytes);
+      if (p.kind === 'bytes') this.receive(p.bytes, p.from);
       else this.input(p.input);
     }
   }
@@ -235,9 +235,10 @@ export class SimNode<S> {
     this.input({ type: 'tick' });
   }
 
-  receive(bytes: Uint8Array): void {
+  /** A copy of a broadcast from slot `from` arrives. */
+  receive(bytes: Uint8Array, from: number): void {
     if (this.status === 'paused') {
-      this.inbox.push({ kind: 'bytes', bytes });
+      this.inbox.push({ kind: 'bytes', bytes, from });
       return;
     }
     if (this.status !== 'up') return;
@@ -251,7 +252,7 @@ export class SimNode<S> {
       return;
     }
     env.count('accepted');
-    env.folder?.delivered(packet.uuid, this.slot, packet);
+    env.folder?.delivered(from, packet.uuid, this.slot, packet);
     this.input({ type: 'packet', packet });
   }
 

@@ -55,7 +55,7 @@ export class LeaseCheck<S> {
       if (r.kind === 'status' && r.status === 'paused') {
         this.close(r.slot, r.t);
         this.lordSince[r.slot] = null;
-      } else if (r.kind === 'status' && r.status === 'up' && this.sim.nodes[r.slot]!.lord) {
+      } else if (r.kind === 'status' && r.status === 'up' && this.sim.observed.nodes[r.slot]!.lord) {
         this.lordSince[r.slot] = r.t;
       }
       this.relink(r.t, r.slot);
@@ -88,7 +88,9 @@ export class LeaseCheck<S> {
     if (this.open[i] === 1) this.lastOpen[i] = t;
     const net = this.sim.network;
     this.open[i] =
-      v !== x && this.sim.nodes[v]!.status === 'up' && !(net.partitioned && net.isBlocked(v, x)) ? 1 : 0;
+      v !== x && this.sim.observed.nodes[v]!.status === 'up' && !(net.partitioned && net.isBlocked(v, x))
+        ? 1
+        : 0;
   }
 
   /** When the lord's possible fresh votes (itself plus recent voters) drop below Q. */

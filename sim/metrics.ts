@@ -153,7 +153,7 @@ export class Metrics<S> {
   private refreshTopology(): void {
     if (!this.topologyDirty) return;
     this.topologyDirty = false;
-    this.running = this.sim.nodes.filter((n) => n.status === 'up').map((n) => n.slot);
+    this.running = this.sim.observed.nodes.filter((n) => n.status === 'up').map((n) => n.slot);
     this.weak = components(this.running, this.sim.network, 'weak').of;
     this.mutual = components(this.running, this.sim.network, 'mutual');
   }
@@ -161,11 +161,12 @@ export class Metrics<S> {
   private evaluate(t: number): void {
     this.refreshTopology();
     const nodes = this.sim.nodes;
+    const seen = this.sim.observed.nodes;
     const q = this.sim.scenario.quorum;
     // overlap: two or more lords in one weak component
     const lordsByComp = new Map<number, number[]>();
     for (const s of this.running) {
-      if (!nodes[s]!.lord) continue;
+      if (!seen[s]!.lord) continue;
       const c = this.weak[s]!;
       const list = lordsByComp.get(c);
       if (list) list.push(s);
@@ -184,7 +185,7 @@ export class Metrics<S> {
       const n = nodes[s]!;
       size[c]!++;
       if (n.valor > 0n && n.drainUntilMs <= t) hasCandidate[c] = 1;
-      if (n.lord) hasLord[c] = 1;
+      if (seen[s]!.lord) hasLord[c] = 1;
     }
     const lordless: string[] = [];
     for (let c = 0; c < this.mutual.count; c++) {

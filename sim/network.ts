@@ -80,6 +80,13 @@ export class Network {
     return m;
   }
 
+  /** the fastest a packet can be on any link: nothing sent now arrives sooner */
+  minLatencyMs(): number {
+    let m = this.defaults.delayMs;
+    for (const p of this.overrides.values()) m = Math.min(m, p.delayMs);
+    return m;
+  }
+
   get defaultLink(): LinkParams {
     return this.defaults;
   }

@@ -32,6 +32,11 @@ export class EventQueue<T> {
     heap[i] = entry;
   }
 
+  /** the next event without taking it out */
+  peek(): { at: number; item: T } | undefined {
+    return this.heap[0];
+  }
+
   peekTime(): number {
     return this.heap.length === 0 ? Number.POSITIVE_INFINITY : this.heap[0]!.at;
   }

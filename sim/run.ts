@@ -11,6 +11,8 @@ export interface RunOptions {
   secure?: boolean;
   /** overrides the scenario's `heartbeats` */
   heartbeats?: HeartbeatMode;
+  /** overrides the scenario's `windowed` */
+  windowed?: boolean;
   /** keep every trace record in memory (timelines, pictures, tests) */
   keepTrace?: boolean;
   /** record whom each node considers lord (pictures); a view per step */
@@ -81,6 +83,7 @@ export function runScenario(scenario: Scenario, o: RunOptions): RunResult {
     listeners,
     ...(o.secure !== undefined ? { secure: o.secure } : {}),
     ...(o.heartbeats !== undefined ? { heartbeats: o.heartbeats } : {}),
+    ...(o.windowed !== undefined ? { windowed: o.windowed } : {}),
     ...(o.onLog ? { onLog: o.onLog } : {}),
   });
   const metrics = new Metrics(sim);

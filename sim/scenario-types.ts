@@ -94,6 +94,8 @@ export interface Scenario {
   replayWindowMs: number;
   /** `folded`: repeats of unchanged announces skip the packet path (sim/heartbeats.ts) */
   heartbeats: HeartbeatMode;
+  /** run nodes one after another within windows shorter than the fastest link (sim/window.ts) */
+  windowed: boolean;
   timeline: TimelineEntry[];
 }
 

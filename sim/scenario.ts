@@ -35,6 +35,7 @@ const TOP_KEYS = [
   'repeat_spacing',
   'replay_window',
   'heartbeats',
+  'windowed',
   'timeline',
 ];
 export function loadScenario(file: string): Scenario {
@@ -103,6 +104,7 @@ function readScenario(r: Reader, fallbackName: string): Scenario {
     repeatSpacingMs: r.at('repeat_spacing').present ? r.at('repeat_spacing').duration() : 15,
     replayWindowMs: r.at('replay_window').present ? r.at('replay_window').duration() : 30_000,
     heartbeats: r.at('heartbeats').present ? r.at('heartbeats').oneOf(HEARTBEAT_MODES) : 'full',
+    windowed: r.at('windowed').present ? r.at('windowed').boolean() : false,
     timeline,
   };
 }

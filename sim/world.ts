@@ -16,10 +16,12 @@ import { applyAction } from './faults.js';
 import { HeartbeatFolder } from './heartbeats.js';
 import { type HostEnv, type LordProbe, SimNode } from './host.js';
 import { Network } from './network.js';
+import { Observed } from './observed.js';
 import { Prng } from './prng.js';
 import { EventQueue } from './queue.js';
 import type { HeartbeatMode, Scenario } from './scenario-types.js';
 import { TraceHasher, type TraceListener, type TraceRecord } from './trace.js';
+import { mergeRuns, Windows } from './window.js';
 
 /** Wall time at virtual zero; fixed so runs do not depend on when they happen. */
 export const WALL_BASE_MS = 1_700_000_000_000;
@@ -36,6 +38,8 @@ export interface SimOptions<S = NativeState> {
   listeners?: TraceListener[];
   /** overrides the scenario's `heartbeats` */
   heartbeats?: HeartbeatMode;
+  /** overrides the scenario's `windowed` */
+  windowed?: boolean;
   /** bulk heartbeat refresh for a non-native machine (see src/legion/heard.ts) */
   noteHeard?: (state: S, heardAt: (uuid: string) => number, now: number) => number;
   onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
@@ -63,6 +67,8 @@ export class Simulation<S = NativeState> {
   readonly network: Network;
   readonly nodes: SimNode<S>[];
   readonly hasher = new TraceHasher();
+  /** lordship and status of every node as of the last record observers got */
+  readonly observed: Observed;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly listeners: TraceListener[];
   private readonly counters = new Map<string, number>();
@@ -79,11 +85,18 @@ export class Simulation<S = NativeState> {
   private readonly opened = new WeakMap<Uint8Array, Decoded | LegiondError>();
   /** set when heartbeats are folded (sim/heartbeats.ts) */
   readonly folder: HeartbeatFolder | null;
+  /** set when events run node by node within windows (sim/window.ts) */
+  private readonly windows: Windows | null;
+  /** a window's records, held until it is done and then passed on in time order */
+  private held: TraceRecord[] | null = null;
+  /** where each node's records begin in `held`: each node's own records are in time order */
+  private readonly runStarts: number[] = [];
 
   constructor(scenario: Scenario, options: SimOptions<S>) {
     this.scenario = scenario;
     this.rng = new Prng(options.seed);
     this.network = new Network(scenario.nodes.length, scenario.network);
+    this.observed = new Observed(scenario.nodes.length);
     this.listeners = [...(options.listeners ?? [])];
     const secure = options.secure ?? scenario.secure;
     const keys = secure
@@ -102,7 +115,7 @@ export class Simulation<S = NativeState> {
       wallBaseMs: WALL_BASE_MS,
       trackViews: options.trackViews ?? false,
       now: () => this.clock,
-      schedule: (at, ev) => this.queue.push(at, ev),
+      schedule: (at, ev) => this.schedule(at, ev),
       broadcast: (from, bytes, only) => this.broadcast(from, bytes, only),
       folder: this.folder,
       noteHeard: options.noteHeard ?? (noteHeard as unknown as HostEnv<S>['noteHeard']),
@@ -114,6 +127,23 @@ export class Simulation<S = NativeState> {
         : {}),
     };
     this.nodes = scenario.nodes.map((spec, slot) => new SimNode(slot, spec.name, spec, env));
+    this.windows =
+      (options.windowed ?? scenario.windowed)
+        ? new Windows({
+            queue: this.queue,
+            setClock: (t) => {
+              this.clock = t;
+            },
+            turn: () => {
+              if (this.held !== null) this.runStarts.push(this.held.length);
+            },
+            deliver: (slot, bytes, from) => {
+              this.deliveries++;
+              this.nodes[slot]!.receive(bytes, from);
+            },
+            dispatch: (ev) => this.dispatch(ev),
+          })
+        : null;
   }
 
   get now(): number {
@@ -138,11 +168,18 @@ export class Simulation<S = NativeState> {
   }
 
   record(r: TraceRecord): void {
+    if (this.held !== null) this.held.push(r);
+    else this.pass(r);
+  }
+
+  private pass(r: TraceRecord): void {
+    this.observed.update(r);
     this.hasher.add(r);
     for (const l of this.listeners) l(r);
   }
 
   schedule(at: number, ev: SimEvent): void {
+    if (this.windows?.takes(at, ev)) return;
     this.queue.push(at, ev);
   }
 
@@ -178,6 +215,13 @@ export class Simulation<S = NativeState> {
         this.clock = Math.max(this.clock, untilMs);
         return true;
       }
+      if (this.windows !== null) {
+        const ran = this.runWindow(this.windows, untilMs);
+        if (ran > 0) {
+          budget -= ran - 1;
+          continue;
+        }
+      }
       const next = this.queue.pop();
       if (!next) {
         this.finished = true;
@@ -191,6 +235,22 @@ export class Simulation<S = NativeState> {
       }
     }
     return true;
+  }
+
+  private runWindow(windows: Windows, untilMs: number): number {
+    const held: TraceRecord[] = [];
+    this.held = held;
+    this.runStarts.length = 0;
+    let ran: number;
+    try {
+      ran = windows.run(this.network.minLatencyMs(), untilMs);
+    } finally {
+      this.held = null;
+    }
+    // nodes ran one after another: put their records back in time order
+    for (const r of mergeRuns(held, this.runStarts)) this.pass(r);
+    this.events += ran;
+    return ran;
   }
 
   private dispatch(ev: SimEvent): boolean {
@@ -276,7 +336,7 @@ export class Simulation<S = NativeState> {
     do {
       this.clock = ev.at[ev.next]!;
       this.deliveries++;
-      this.nodes[ev.to[ev.next]!]!.receive(ev.bytes);
+      this.nodes[ev.to[ev.next]!]!.receive(ev.bytes, ev.from);
       ev.next++;
     } while (ev.next < n && ev.at[ev.next]! < this.queue.peekTime() && ev.at[ev.next]! <= this.runUntil);
     if (ev.next < n) this.queue.push(ev.at[ev.next]!, ev);

@@ -221,6 +221,9 @@ export class NativeDecoder {
         throw protocolError('ERR_MALFORMED', 'nonce does not carry the packet seq');
       }
     }
+    // this decoder's own string for its legion: every receiver compares the legion with its own
+    // at every packet, and two references to one string compare at once
+    if (parsed.announce.legion === this.legion) (parsed.announce as { legion: string }).legion = this.legion;
     return {
       announce: parsed.announce,
       envelope: { version: h.version, seq: parsed.seq, sentAtMs: parsed.sentAtMs },

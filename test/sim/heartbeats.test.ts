@@ -35,15 +35,15 @@ describe('HeartbeatFolder', () => {
     f.news(0, a);
     expect(f.beat(0, 10)).toBe(true);
     expect(f.heardBy(1, 20)(uuidOf(0))).toBe(Number.NEGATIVE_INFINITY);
-    f.delivered(uuidOf(0), 1, a);
-    f.delivered(uuidOf(0), 2, { ...a, vote: uuidOf(2) }); // not the current announce
+    f.delivered(0, uuidOf(0), 1, a);
+    f.delivered(0, uuidOf(0), 2, { ...a, vote: uuidOf(2) }); // not the current announce
     expect(f.needsFull(0, 1)).toBe(false);
     expect(f.needsFull(0, 2)).toBe(true);
     expect(f.heardBy(1, 20)(uuidOf(0))).toBe(10);
     f.forgot(1, uuidOf(0));
     expect(f.needsFull(0, 1)).toBe(true);
-    f.delivered(uuidOf(0), 1, a);
-    f.delivered(uuidOf(0), 2, a);
+    f.delivered(0, uuidOf(0), 1, a);
+    f.delivered(0, uuidOf(0), 2, a);
     expect(f.beat(0, 30)).toBe(false);
   });
 
@@ -51,7 +51,7 @@ describe('HeartbeatFolder', () => {
     const { f, net } = folder();
     const a = announce(uuidOf(0));
     f.news(0, a);
-    f.delivered(uuidOf(0), 1, a);
+    f.delivered(0, uuidOf(0), 1, a);
     f.beat(0, 10);
     f.beat(0, 20);
     expect(f.heardBy(1, 15)(uuidOf(0))).toBe(10);
@@ -64,7 +64,7 @@ describe('HeartbeatFolder', () => {
     const { f } = folder();
     const a = announce(uuidOf(0));
     f.news(0, a);
-    f.delivered(uuidOf(0), 1, a);
+    f.delivered(0, uuidOf(0), 1, a);
     f.beat(0, 10);
     f.started(0, uuidOf(9));
     expect(f.heardBy(1, 20)(uuidOf(0))).toBe(Number.NEGATIVE_INFINITY);
