@@ -1,6 +1,6 @@
 /**
  * `npm run sim -- sim/scenarios/FILE.yaml [--seed N | --seeds N] [--json] [--svg FILE]
- * [--check-determinism] [--secure] [--heartbeats full|folded] [--verbose] [--quiet]`
+ * [--check-determinism] [--secure] [--heartbeats full|folded] [--windowed] [--verbose] [--quiet]`
  * Exit status: 0 clean, 1 invariant violations (or a determinism mismatch), 2 bad usage or scenario.
  */
 import { writeFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ interface Opts {
   quiet?: boolean;
   logs?: boolean;
   heartbeats?: HeartbeatMode;
+  windowed?: boolean;
 }
 
 function positiveInt(v: string): number {
@@ -56,6 +57,7 @@ function main(argv: string[]): number {
         'full: every announce is a packet; folded: repeats are taken in bulk',
       ).choices(HEARTBEAT_MODES),
     )
+    .option('--windowed', 'run nodes one after another within windows shorter than the fastest link')
     .option('--verbose', 'timeline includes node-joined/left, hooks and views')
     .option('--quiet', 'no timeline, only the report')
     .option('--logs', 'print the core log effects (warn and error) in the timeline')
