@@ -35,7 +35,6 @@ export class HeartbeatFolder {
   private readonly staleCount: Int32Array;
   /** slots with a running process: only they can need anything */
   private readonly up: Uint8Array;
-  folded = 0;
 
   constructor(
     size: number,
@@ -93,16 +92,25 @@ export class HeartbeatFolder {
     for (let to = 0; to < this.size; to++) if (to !== slot) this.mark(slot, to);
   }
 
-  /** Notes a heartbeat arriving at `at`; says whether some receivers still need it in full. */
-  beat(slot: number, at: number): boolean {
+  /** Notes a heartbeat arriving at `at`. */
+  beat(slot: number, at: number): void {
     this.prevBeat[slot] = this.lastBeat[slot]!;
     this.lastBeat[slot] = at;
-    this.folded++;
-    return this.staleCount[slot]! > 0;
   }
 
   needsFull(from: number, to: number): boolean {
     return this.stale[from * this.size + to] === 1;
+  }
+
+  /** Whether some receiver that needs `from`'s announce in full can be reached now. */
+  anyReachable(from: number): boolean {
+    if (this.staleCount[from] === 0) return false;
+    const base = from * this.size;
+    const cut = this.network.partitioned;
+    for (let to = 0; to < this.size; to++) {
+      if (this.stale[base + to] === 1 && !(cut && this.network.isBlocked(from, to))) return true;
+    }
+    return false;
   }
 
   /**

@@ -33,7 +33,8 @@ describe('HeartbeatFolder', () => {
     const { f } = folder();
     const a = announce(uuidOf(0));
     f.news(0, a);
-    expect(f.beat(0, 10)).toBe(true);
+    f.beat(0, 10);
+    expect(f.anyReachable(0)).toBe(true);
     expect(f.heardBy(1, 20)(uuidOf(0))).toBe(Number.NEGATIVE_INFINITY);
     f.delivered(0, uuidOf(0), 1, a);
     f.delivered(0, uuidOf(0), 2, { ...a, vote: uuidOf(2) }); // not the current announce
@@ -44,7 +45,8 @@ describe('HeartbeatFolder', () => {
     expect(f.needsFull(0, 1)).toBe(true);
     f.delivered(0, uuidOf(0), 1, a);
     f.delivered(0, uuidOf(0), 2, a);
-    expect(f.beat(0, 30)).toBe(false);
+    f.beat(0, 30);
+    expect(f.anyReachable(0)).toBe(false);
   });
 
   it('a heartbeat still in flight does not count, and a blocked link stops them', () => {
@@ -58,6 +60,11 @@ describe('HeartbeatFolder', () => {
     expect(f.heardBy(1, 20)(uuidOf(0))).toBe(20);
     net.block(0, 1);
     expect(f.heardBy(1, 25)(uuidOf(0))).toBe(Number.NEGATIVE_INFINITY);
+    // a receiver that needs the announce in full but sits across the partition cannot get it
+    f.forgot(1, uuidOf(0));
+    f.delivered(0, uuidOf(0), 2, a);
+    expect(f.needsFull(0, 1)).toBe(true);
+    expect(f.anyReachable(0)).toBe(false);
   });
 
   it('a restarted slot is news to everyone, and a former identity is heard no more', () => {
