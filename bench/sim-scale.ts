@@ -25,25 +25,18 @@ import type { Machine } from '../src/legion/types.js';
 import type * as NativeModule from '../src/protocol/native.js';
 import type { Decoded } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
+import { fromDist } from './from-dist.js';
 
-const DIST = new URL('../dist/', import.meta.url);
+const BENCH = 'bench/sim-scale.ts';
 
-async function fromDist<T>(path: string): Promise<T> {
-  try {
-    return (await import(new URL(path, DIST).href)) as T;
-  } catch (e) {
-    throw new Error(`bench/sim-scale.ts measures the built code: run npm run build first (${(e as Error).message})`);
-  }
-}
-
-const { Checker } = await fromDist<typeof CheckerModule>('sim/checker.js');
-const { formatDuration } = await fromDist<typeof DurationModule>('sim/duration.js');
-const { Metrics } = await fromDist<typeof MetricsModule>('sim/metrics.js');
-const { Prng } = await fromDist<typeof PrngModule>('sim/prng.js');
-const { loadScenario } = await fromDist<typeof ScenarioModule>('sim/scenario.js');
-const { Simulation } = await fromDist<typeof WorldModule>('sim/world.js');
-const { nativeMachine } = await fromDist<typeof MachineModule>('src/legion/machine.js');
-const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('src/protocol/native.js');
+const { Checker } = await fromDist<typeof CheckerModule>('sim/checker.js', BENCH);
+const { formatDuration } = await fromDist<typeof DurationModule>('sim/duration.js', BENCH);
+const { Metrics } = await fromDist<typeof MetricsModule>('sim/metrics.js', BENCH);
+const { Prng } = await fromDist<typeof PrngModule>('sim/prng.js', BENCH);
+const { loadScenario } = await fromDist<typeof ScenarioModule>('sim/scenario.js', BENCH);
+const { Simulation } = await fromDist<typeof WorldModule>('sim/world.js', BENCH);
+const { nativeMachine } = await fromDist<typeof MachineModule>('src/legion/machine.js', BENCH);
+const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('src/protocol/native.js', BENCH);
 type NativeEncoder = InstanceType<typeof NativeEncoder>;
 type NativeDecoder = InstanceType<typeof NativeDecoder>;
 

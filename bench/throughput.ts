@@ -17,24 +17,15 @@ import type * as CryptoModule from '../src/protocol/crypto.js';
 import type { KeyRing } from '../src/protocol/crypto.js';
 import type * as NativeModule from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
+import { fromDist } from './from-dist.js';
 
-const DIST = new URL('../dist/src/', import.meta.url);
+const BENCH = 'bench/throughput.ts';
 
-async function fromDist<T>(path: string): Promise<T> {
-  try {
-    return (await import(new URL(path, DIST).href)) as T;
-  } catch (e) {
-    throw new Error(
-      `bench/throughput.ts measures the built daemon: run npm run build first (${(e as Error).message})`,
-    );
-  }
-}
-
-const { MAX_ATTESTATIONS } = await fromDist<typeof AnnounceModule>('legion/announce.js');
-const { viewDigest } = await fromDist<typeof DigestModule>('legion/digest.js');
-const { nativeMachine } = await fromDist<typeof MachineModule>('legion/machine.js');
-const { makeKeyRing } = await fromDist<typeof CryptoModule>('protocol/crypto.js');
-const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('protocol/native.js');
+const { MAX_ATTESTATIONS } = await fromDist<typeof AnnounceModule>('src/legion/announce.js', BENCH);
+const { viewDigest } = await fromDist<typeof DigestModule>('src/legion/digest.js', BENCH);
+const { nativeMachine } = await fromDist<typeof MachineModule>('src/legion/machine.js', BENCH);
+const { makeKeyRing } = await fromDist<typeof CryptoModule>('src/protocol/crypto.js', BENCH);
+const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('src/protocol/native.js', BENCH);
 type NativeDecoder = InstanceType<typeof NativeDecoder>;
 
 export interface ThroughputRow {
