@@ -37,9 +37,15 @@ const schedule = fc
   .array(fc.tuple(fc.integer({ min: 500, max: 24_000 }), fault), { maxLength: 8 })
   .map((entries) => entries.sort((a, b) => a[0] - b[0]).map(([at, f]) => ({ at: `${at}ms`, ...f })));
 
-function scenarioDoc(quorum: number, timeline: object[]) {
+interface Modes {
+  heartbeats?: 'full' | 'folded';
+  windowed?: boolean;
+}
+
+function scenarioDoc(quorum: number, timeline: object[], modes: Modes = {}) {
   return {
     name: 'fuzz',
+    ...modes,
     duration: '30s',
     quorum,
     network: { loss: 0.02, delay: '1ms', jitter: '2ms', dup: 0.02 },
@@ -48,8 +54,8 @@ function scenarioDoc(quorum: number, timeline: object[]) {
   };
 }
 
-function check(quorum: number, seed: number, timeline: object[]): void {
-  const doc = scenarioDoc(quorum, timeline);
+function check(quorum: number, seed: number, timeline: object[], modes: Modes = {}): void {
+  const doc = scenarioDoc(quorum, timeline, modes);
   const r = runScenario(scenarioFromObject(doc, 'fuzz'), { seed }).report;
   if (r.violationCount > 0) {
     const lines = r.violations
@@ -78,6 +84,15 @@ describe('random fault schedules', () => {
         check(1, seed, timeline),
       ),
       { numRuns: Math.ceil(RUNS * 0.75), seed: FC_SEED + 1 },
+    );
+  });
+
+  it('folded heartbeats with windowed scheduling: the same invariants hold', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), schedule, (seed, timeline) =>
+        check(3, seed, timeline, { heartbeats: 'folded', windowed: true }),
+      ),
+      { numRuns: Math.ceil(RUNS * 0.75), seed: FC_SEED + 2 },
     );
   });
 });
