@@ -33,6 +33,8 @@ export class HeartbeatFolder {
   /** stale[from * size + to]: `to` has not taken in `from`'s current announce */
   private readonly stale: Uint8Array;
   private readonly staleCount: Int32Array;
+  /** per receiver: the slot last found at each position of its peer table (see heardBy) */
+  private readonly slotsAt: (Int32Array | undefined)[] = [];
   /** slots with a running process: only they can need anything */
   private readonly up: Uint8Array;
 
@@ -133,14 +135,28 @@ export class HeartbeatFolder {
     if (from !== undefined && this.uuidOf[from] === uuid) this.mark(from, to);
   }
 
-  /** When receiver `to` last heard `uuid` by heartbeat, as of `now`; -Infinity when it did not. */
-  heardBy(to: number, now: number): (uuid: string) => number {
+  /**
+   * When receiver `to` last heard `uuid` by heartbeat, as of `now`; -Infinity when it did not.
+   * The slot found for each position of the receiver's table is remembered: positions stay put
+   * while no one joins or leaves, and a slot is checked against the uuid before it is trusted.
+   */
+  heardBy(to: number, now: number): (uuid: string, index: number) => number {
     const { slotOf, uuidOf, stale, lastBeat, prevBeat, size, network } = this;
     const cut = network.partitioned;
-    return (uuid) => {
-      const from = slotOf.get(uuid);
-      if (from === undefined || uuidOf[from] !== uuid || stale[from * size + to] === 1)
-        return Number.NEGATIVE_INFINITY;
+    let cache = this.slotsAt[to];
+    if (cache === undefined) {
+      cache = new Int32Array(size).fill(-1);
+      this.slotsAt[to] = cache;
+    }
+    const slots = cache;
+    return (uuid, index) => {
+      let from = index < size ? slots[index]! : -1;
+      if (from < 0 || uuidOf[from] !== uuid) {
+        from = slotOf.get(uuid) ?? -1;
+        if (from < 0 || uuidOf[from] !== uuid) return Number.NEGATIVE_INFINITY;
+        if (index < size) slots[index] = from;
+      }
+      if (stale[from * size + to] === 1) return Number.NEGATIVE_INFINITY;
       if (cut && network.isBlocked(from, to)) return Number.NEGATIVE_INFINITY;
       const last = lastBeat[from]!;
       return last <= now ? last : prevBeat[from]!;

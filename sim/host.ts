@@ -33,7 +33,9 @@ export interface HostEnv<S> {
   /** set when heartbeats are folded: who needs what in full, and when each was heard */
   readonly folder: HeartbeatFolder | null;
   /** the core's bulk heartbeat refresh (src/legion/heard.ts); needed when heartbeats are folded */
-  readonly noteHeard?: ((state: S, heardAt: (uuid: string) => number, now: number) => number) | undefined;
+  readonly noteHeard?:
+    | ((state: S, heardAt: (uuid: string, index: number) => number, now: number) => number)
+    | undefined;
   /** authenticates and parses a broadcast, once for all its receivers (see Simulation.open) */
   open(bytes: Uint8Array): Decoded;
   record(r: TraceRecord): void;

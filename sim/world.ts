@@ -41,7 +41,7 @@ export interface SimOptions<S = NativeState> {
   /** overrides the scenario's `windowed` */
   windowed?: boolean;
   /** bulk heartbeat refresh for a non-native machine (see src/legion/heard.ts) */
-  noteHeard?: (state: S, heardAt: (uuid: string) => number, now: number) => number;
+  noteHeard?: (state: S, heardAt: (uuid: string, index: number) => number, now: number) => number;
   onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
 }
 

@@ -6,7 +6,7 @@ import type { Announce, AnnounceFlags, Attestation } from '../protocol/types.js'
 import { sameBytes } from './bytes.js';
 import { viewDigest } from './digest.js';
 import { isDraining } from './self.js';
-import type { PeerRecord, SentMaterial } from './state.js';
+import type { SentMaterial } from './state.js';
 import type { Step } from './step.js';
 
 /**
@@ -52,26 +52,11 @@ export function materialChanged(a: SentMaterial | null, b: SentMaterial, epochMa
   );
 }
 
-function fresher(a: PeerRecord, b: PeerRecord): boolean {
-  return a.lastDirectMs > b.lastDirectMs || (a.lastDirectMs === b.lastDirectMs && a.uuid < b.uuid);
-}
-
-/**
- * Peers we heard directly, freshest first (ties by UUID), at most MAX_ATTESTATIONS: one pass that
- * keeps the freshest so far in order, as sorting every member per announce cost O(N log N).
- */
+/** Peers we heard directly, freshest first (ties by UUID), at most MAX_ATTESTATIONS (peer-table.ts keeps them). */
 export function attestations(st: Step): Attestation[] {
-  const top: PeerRecord[] = [];
-  for (const p of st.s.peers.values()) {
-    if (top.length === MAX_ATTESTATIONS && !fresher(p, top[top.length - 1]!)) continue;
-    let i = top.length < MAX_ATTESTATIONS ? top.length : top.length - 1;
-    while (i > 0 && fresher(p, top[i - 1]!)) {
-      top[i] = top[i - 1]!;
-      i--;
-    }
-    top[i] = p;
-  }
-  return top.map((p) => ({ uuid: p.uuid, agoMs: Math.max(0, st.now - p.lastDirectMs) }));
+  return st.s.peers
+    .freshest(MAX_ATTESTATIONS)
+    .map((p) => ({ uuid: p.uuid, agoMs: Math.max(0, st.now - p.lastDirectMs) }));
 }
 
 export function buildAnnounce(st: Step, m: SentMaterial): Announce {

@@ -47,19 +47,25 @@ export function sameDecisive(p: Announced, a: Announced): boolean {
 }
 
 /**
- * Moves each member's direct hearing up to `heardAt(uuid)` (ignored when earlier, or after
- * `now`), and returns until when the table may go without another refresh. Edits the table in
- * place, like a step: pass the newest state.
+ * Moves each member's direct hearing up to `heardAt(uuid, index)` (ignored when earlier, or
+ * after `now`), and returns until when the table may go without another refresh. `index` is the
+ * member's position in the table, which stays put while no one joins or leaves: a caller may
+ * remember what it found there. Edits the table in place, like a step: pass the newest state.
  */
-export function noteHeard(state: NativeState, heardAt: (uuid: string) => number, now: number): number {
+export function noteHeard(
+  state: NativeState,
+  heardAt: (uuid: string, index: number) => number,
+  now: number,
+): number {
   const peers = state.peers;
   if (peers.owner !== state) {
     throw new LegiondError('ERR_STATE_CONSUMED', 'this state was already stepped: pass the newest state');
   }
   let floor = Number.POSITIVE_INFINITY;
   let earliestDirect = now;
+  let index = 0;
   for (const p of peers.values()) {
-    const t = heardAt(p.uuid);
+    const t = heardAt(p.uuid, index++);
     if (t > p.lastDirectMs && t <= now) p.lastDirectMs = t;
     if (p.lastDirectMs < earliestDirect) earliestDirect = p.lastDirectMs;
     const live = p.lastDirectMs > p.attestedMs ? p.lastDirectMs : p.attestedMs;
@@ -67,6 +73,7 @@ export function noteHeard(state: NativeState, heardAt: (uuid: string) => number,
   }
   // every member was visited, so the floor can be exact (a tighter floor means fewer early ticks)
   peers.setLivenessFloor(floor);
+  peers.heardInBulk();
   const params = state.params;
   return earliestDirect + Math.min(leaseMs(params), params.toleranceMs);
 }

@@ -24,6 +24,7 @@ export function receivePeer(st: Step, a: Announce): void {
   if (old !== undefined && sameAnnounced(old, a)) {
     // timing only: every summary the table keeps stays true when liveness moves later
     old.lastDirectMs = now;
+    s.peers.heardDirectly(old);
     attest(st, a);
     return;
   }

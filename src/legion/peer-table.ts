@@ -11,6 +11,11 @@ import { compareCandidates } from './compare.js';
 import type { PeerRecord } from './state.js';
 import { VoteTally } from './tally.js';
 
+/** Heard directly more recently (ties by UUID): the order of the attestations an announce carries. */
+export function fresher(a: PeerRecord, b: PeerRecord): boolean {
+  return a.lastDirectMs > b.lastDirectMs || (a.lastDirectMs === b.lastDirectMs && a.uuid < b.uuid);
+}
+
 /** Whether a peer may be elected (valor > 0, not an arbiter, not draining, not dead). */
 export function isCandidatePeer(p: PeerRecord): boolean {
   return p.valor > 0n && !p.flags.arbiter && !p.flags.draining && !p.flags.dead;
@@ -34,6 +39,14 @@ export class PeerTable extends Map<string, PeerRecord> {
   lease: { votes: number; params: object; until: number } | null = null;
   private best: string | null = null;
   private bestValid = true;
+  /**
+   * The `freshK` members heard directly last, freshest first (all of them when fewer): what every
+   * announce attests. Direct hearing only moves later, so a refresh moves a member up or in; only
+   * a leave from the list, or a bulk refresh, calls for a scan.
+   */
+  private fresh: PeerRecord[] = [];
+  private freshK = 0;
+  private freshValid = false;
   private digest: { membership: number; value: number } | null = null;
   /** the state this table belongs to (see the header) */
   owner: object | null = null;
@@ -56,6 +69,7 @@ export class PeerTable extends Map<string, PeerRecord> {
     if (rec.flags.lord) this.claimants.add(uuid);
     else if (old?.flags.lord) this.claimants.delete(uuid);
     this.trackBest(old, rec);
+    this.trackFresh(old, rec);
     return this;
   }
 
@@ -68,6 +82,7 @@ export class PeerTable extends Map<string, PeerRecord> {
     this.votes++;
     this.claimants.delete(uuid);
     if (uuid === this.best) this.bestValid = false;
+    if (this.freshValid && this.fresh.includes(old)) this.freshValid = false;
     return true;
   }
 
@@ -88,6 +103,37 @@ export class PeerTable extends Map<string, PeerRecord> {
     return this.best === null ? null : (super.get(this.best) ?? null);
   }
 
+  /** The `k` members heard directly last, freshest first (ties by UUID). Do not modify. */
+  freshest(k: number): readonly PeerRecord[] {
+    if (!this.freshValid || this.freshK !== k) {
+      // one pass keeping the freshest so far in order (sorting every member cost O(N log N))
+      const top: PeerRecord[] = [];
+      for (const p of this.values()) {
+        if (top.length === k && (k === 0 || !fresher(p, top[k - 1]!))) continue;
+        let i = top.length < k ? top.length : k - 1;
+        while (i > 0 && fresher(p, top[i - 1]!)) {
+          top[i] = top[i - 1]!;
+          i--;
+        }
+        top[i] = p;
+      }
+      this.fresh = top;
+      this.freshK = k;
+      this.freshValid = true;
+    }
+    return this.fresh;
+  }
+
+  /** `rec`, a member, was just heard directly: its `lastDirectMs` moved later in place. */
+  heardDirectly(rec: PeerRecord): void {
+    if (this.freshValid) this.place(rec);
+  }
+
+  /** Direct hearing moved for many members at once (a bulk refresh): the next read scans. */
+  heardInBulk(): void {
+    this.freshValid = false;
+  }
+
   /** A cached view digest, recomputed only when membership changed. */
   cachedDigest(compute: () => number): number {
     if (this.digest === null || this.digest.membership !== this.membership) {
@@ -103,6 +149,41 @@ export class PeerTable extends Map<string, PeerRecord> {
 
   private untally(vote: string | null): void {
     if (vote !== null) this.tally.remove(vote);
+  }
+
+  private trackFresh(old: PeerRecord | undefined, rec: PeerRecord): void {
+    if (!this.freshValid) return;
+    if (old !== undefined) {
+      const i = this.fresh.indexOf(old);
+      if (i >= 0) {
+        // a replaced record heard earlier than before would have to move down: rescan instead
+        if (rec.lastDirectMs < old.lastDirectMs) {
+          this.freshValid = false;
+          return;
+        }
+        this.fresh[i] = rec;
+      }
+    }
+    this.place(rec);
+  }
+
+  /** Moves `rec` up to its place in `fresh`, entering it if it beats the last one. */
+  private place(rec: PeerRecord): void {
+    const top = this.fresh;
+    let i = top.indexOf(rec);
+    if (i < 0) {
+      if (top.length >= this.freshK) {
+        if (this.freshK === 0 || !fresher(rec, top[top.length - 1]!)) return;
+        top.pop();
+      }
+      top.push(rec);
+      i = top.length - 1;
+    }
+    while (i > 0 && fresher(rec, top[i - 1]!)) {
+      top[i] = top[i - 1]!;
+      i--;
+    }
+    top[i] = rec;
   }
 
   private trackBest(old: PeerRecord | undefined, rec: PeerRecord): void {

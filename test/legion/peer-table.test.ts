@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareCandidates } from '../../src/legion/compare.js';
 import { liveness } from '../../src/legion/liveness.js';
-import { isCandidatePeer, PeerTable } from '../../src/legion/peer-table.js';
+import { fresher, isCandidatePeer, PeerTable } from '../../src/legion/peer-table.js';
 import type { PeerRecord } from '../../src/legion/state.js';
 import { uuidOf } from './helpers.js';
 
@@ -33,7 +33,11 @@ type Op =
     }
   | { kind: 'delete'; u: number }
   | { kind: 'clear' }
-  | { kind: 'rescan' };
+  | { kind: 'rescan' }
+  /** a packet that changes nothing but timing: direct hearing moves later in place */
+  | { kind: 'heard'; u: number; by: number }
+  /** a bulk refresh (heard.ts): several members' direct hearing moves later at once */
+  | { kind: 'bulk'; by: number[] };
 
 const setOp = fc.record({
   kind: fc.constant('set' as const),
@@ -59,7 +63,29 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'rescan' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('heard' as const),
+      u: fc.nat({ max: UUIDS.length - 1 }),
+      by: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 100 })),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('bulk' as const),
+      by: fc.array(fc.integer({ min: 0, max: 60 }), { minLength: UUIDS.length, maxLength: UUIDS.length }),
+    }),
+  },
 );
+
+/** How many attestations the tests ask the table for: fewer than the members, so some are left out. */
+const K = 3;
+
+function bruteFreshest(t: PeerTable, k: number): PeerRecord[] {
+  return [...t.values()].sort((a, b) => (fresher(a, b) ? -1 : fresher(b, a) ? 1 : 0)).slice(0, k);
+}
 
 /** Times per uuid only move later, as receivePeer and attest guarantee. */
 function nextRecord(op: Extract<Op, { kind: 'set' }>, old: PeerRecord | undefined): PeerRecord {
@@ -105,6 +131,7 @@ function checkSummaries(t: PeerTable): void {
   const tally = bruteTally(t);
   expect(new Map(t.tally.entries())).toEqual(tally);
   expect(t.tally.max).toBe(Math.max(0, ...tally.values()));
+  expect(t.freshest(K).map((p) => p.uuid)).toEqual(bruteFreshest(t, K).map((p) => p.uuid));
 }
 
 function bruteTally(t: PeerTable): Map<string, number> {
@@ -137,6 +164,20 @@ function apply(t: PeerTable, op: Op): void {
       t.clear();
       expect(t.size).toBe(0);
       break;
+    case 'heard': {
+      const p = t.get(UUIDS[op.u]!);
+      if (p === undefined) break;
+      p.lastDirectMs += op.by;
+      t.heardDirectly(p);
+      break;
+    }
+    case 'bulk': {
+      [...t.values()].forEach((p, i) => {
+        p.lastDirectMs += op.by[i]!;
+      });
+      t.heardInBulk();
+      break;
+    }
     case 'rescan': {
       const exact = bruteMinLiveness(t);
       t.setLivenessFloor(exact);

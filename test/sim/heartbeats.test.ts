@@ -35,12 +35,12 @@ describe('HeartbeatFolder', () => {
     f.news(0, a);
     f.beat(0, 10);
     expect(f.anyReachable(0)).toBe(true);
-    expect(f.heardBy(1, 20)(uuidOf(0))).toBe(Number.NEGATIVE_INFINITY);
+    expect(f.heardBy(1, 20)(uuidOf(0), 0)).toBe(Number.NEGATIVE_INFINITY);
     f.delivered(0, uuidOf(0), 1, a);
     f.delivered(0, uuidOf(0), 2, { ...a, vote: uuidOf(2) }); // not the current announce
     expect(f.needsFull(0, 1)).toBe(false);
     expect(f.needsFull(0, 2)).toBe(true);
-    expect(f.heardBy(1, 20)(uuidOf(0))).toBe(10);
+    expect(f.heardBy(1, 20)(uuidOf(0), 0)).toBe(10);
     f.forgot(1, uuidOf(0));
     expect(f.needsFull(0, 1)).toBe(true);
     f.delivered(0, uuidOf(0), 1, a);
@@ -56,15 +56,30 @@ describe('HeartbeatFolder', () => {
     f.delivered(0, uuidOf(0), 1, a);
     f.beat(0, 10);
     f.beat(0, 20);
-    expect(f.heardBy(1, 15)(uuidOf(0))).toBe(10);
-    expect(f.heardBy(1, 20)(uuidOf(0))).toBe(20);
+    expect(f.heardBy(1, 15)(uuidOf(0), 0)).toBe(10);
+    expect(f.heardBy(1, 20)(uuidOf(0), 0)).toBe(20);
     net.block(0, 1);
-    expect(f.heardBy(1, 25)(uuidOf(0))).toBe(Number.NEGATIVE_INFINITY);
+    expect(f.heardBy(1, 25)(uuidOf(0), 0)).toBe(Number.NEGATIVE_INFINITY);
     // a receiver that needs the announce in full but sits across the partition cannot get it
     f.forgot(1, uuidOf(0));
     f.delivered(0, uuidOf(0), 2, a);
     expect(f.needsFull(0, 1)).toBe(true);
     expect(f.anyReachable(0)).toBe(false);
+  });
+
+  it('a position in the table that now holds someone else is looked up again', () => {
+    const { f } = folder();
+    for (const s of [0, 2]) {
+      const a = announce(uuidOf(s));
+      f.news(s, a);
+      f.delivered(s, uuidOf(s), 1, a);
+    }
+    f.beat(0, 10);
+    f.beat(2, 20);
+    expect(f.heardBy(1, 30)(uuidOf(0), 0)).toBe(10);
+    // the same position after a leave and a join
+    expect(f.heardBy(1, 30)(uuidOf(2), 0)).toBe(20);
+    expect(f.heardBy(1, 30)(uuidOf(0), 0)).toBe(10);
   });
 
   it('a restarted slot is news to everyone, and a former identity is heard no more', () => {
@@ -74,7 +89,7 @@ describe('HeartbeatFolder', () => {
     f.delivered(0, uuidOf(0), 1, a);
     f.beat(0, 10);
     f.started(0, uuidOf(9));
-    expect(f.heardBy(1, 20)(uuidOf(0))).toBe(Number.NEGATIVE_INFINITY);
+    expect(f.heardBy(1, 20)(uuidOf(0), 0)).toBe(Number.NEGATIVE_INFINITY);
     expect(f.needsFull(1, 0)).toBe(true);
     expect(f.isHeartbeat(0, announce(uuidOf(9)))).toBe(false);
   });
