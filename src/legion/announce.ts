@@ -90,18 +90,23 @@ export function announceSoon(st: Step): void {
 }
 
 /**
- * Whether the change from `a` to `m` may wait for the next periodic announce: during the node's
- * own startup grace (or a stall's), when it cannot be lord anyway, a change of vote or of the
- * epoch it knows, unless the epoch acknowledges a proposal. The periodic announce comes within an
- * interval and the grace lasts longer, so the votes are out before anyone may claim the title.
- * Without this, a legion of N starting at once announces several times per node within
- * milliseconds, at every better candidate it hears and at every epoch burned by a vote change:
- * each time N·(N-1) packets. The grace's end is a wake-up, and after it nothing waits: a failover
- * depends on votes and epochs spreading at once.
+ * Whether the change from `a` to `m` may wait for the next periodic announce.
+ *
+ * During the node's own startup grace (or a stall's), when it cannot be lord anyway: a change of
+ * vote or of the epoch it knows, unless the epoch acknowledges a proposal. The periodic announce
+ * comes within an interval and the grace lasts longer, so the votes are out before anyone may
+ * claim the title. Without this, a legion of N starting at once announces several times per node
+ * within milliseconds, at every better candidate it hears: each time N·(N-1) packets. The
+ * grace's end is a wake-up.
+ *
+ * After the grace, only an epoch learned from others that acknowledges nothing: whoever burned
+ * it announced it already, with the vote change that burned it, and a candidate that must
+ * propose above it hears it from there. Echoed by every voter, one late vote change in a legion
+ * of 1000 cost a round of 10^6 packets. Votes and acknowledgements never wait: a failover
+ * depends on them spreading at once.
  */
 function canWait(st: Step, a: SentMaterial, m: SentMaterial): boolean {
   const { s } = st;
-  if (st.now >= s.noLordUntilMs) return false;
   if (
     a.name !== m.name ||
     a.valor !== m.valor ||
@@ -109,10 +114,12 @@ function canWait(st: Step, a: SentMaterial, m: SentMaterial): boolean {
     !sameBytes(a.scroll, m.scroll)
   )
     return false;
-  if (a.epoch === m.epoch) return true;
+  const inGrace = st.now < s.noLordUntilMs;
+  if (a.epoch === m.epoch) return inGrace;
+  if (!inGrace && a.vote !== m.vote) return false;
   if (m.flags.lord || m.vote === null) return false;
   // no proposal is made during the grace, so a vote for ourselves acknowledges nothing yet
-  if (m.vote === s.params.uuid) return s.proposedEpoch === null;
+  if (m.vote === s.params.uuid) return inGrace && s.proposedEpoch === null;
   return s.peers.get(m.vote)?.epoch !== m.epoch;
 }
 

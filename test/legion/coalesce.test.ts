@@ -10,6 +10,7 @@ const SELF = uuidOf(1);
 const A = uuidOf(2);
 const B = uuidOf(3);
 const C = uuidOf(4);
+const D = uuidOf(5);
 
 // params(): interval 100 ms without jitter, so the periodic announces go out at 0, 100, 200 …
 // and the startup grace lasts 150 ms
@@ -31,6 +32,21 @@ describe('announce coalescing', () => {
     const sent = sendsOf(n.advanceTo(PERIODIC_MS));
     expect(sent).toHaveLength(1);
     expect(sent[0]!.vote).toBe(C);
+  });
+
+  it('with a quorum, leaving a vote that never went out burns no epoch', () => {
+    const n = new Node(params({ valor: 1n, quorum: 2 }));
+    n.start(); // announces a vote for itself
+    n.advance(10);
+    n.packet(announce(A, { valor: 5n })); // leaves its own announced vote: burns
+    expect(n.state.maxEpoch).toBe(1n);
+    n.packet(announce(B, { valor: 6n })); // leaves A, never announced
+    n.packet(announce(C, { valor: 7n }));
+    expect(n.state.maxEpoch).toBe(1n);
+    expect(sendsOf(n.advanceTo(PERIODIC_MS)).map((a) => [a.vote, a.epoch])).toEqual([[C, 1n]]);
+    // C went out: leaving it now burns
+    n.packet(announce(D, { valor: 8n }));
+    expect(n.state.maxEpoch).toBe(2n);
   });
 
   it('a change that waits goes out at the end of the grace at the latest', () => {
@@ -67,13 +83,23 @@ describe('announce coalescing', () => {
     expect(sendsOf(ack).map((a) => [a.vote, a.epoch])).toEqual([[A, 4n]]);
   });
 
-  it('with a quorum, after the grace an epoch learned from others goes out at once', () => {
+  it('with a quorum, after the grace an epoch that acknowledges nobody waits; a vote change and an acknowledgement do not', () => {
     const n = new Node(params({ valor: 1n, quorum: 2 }));
     n.start();
     n.packet(announce(A, { valor: 5n, vote: A, epoch: 0n }));
-    n.advanceTo(300);
-    const learned = n.packet(announce(B, { valor: 2n, vote: A, epoch: 3n }));
-    expect(sendsOf(learned).map((a) => a.epoch)).toEqual([3n]);
+    n.advanceTo(310);
+    // B, voting for A too, burned an epoch elsewhere; B announced it already, A hears it from B
+    expect(sendsOf(n.packet(announce(B, { valor: 2n, vote: A, epoch: 3n })))).toEqual([]);
+    expect(n.state.maxEpoch).toBe(3n);
+    expect(sendsOf(n.advanceTo(399))).toEqual([]);
+    expect(sendsOf(n.advanceTo(400)).map((a) => a.epoch)).toEqual([3n]);
+    // A proposes epoch 4: the acknowledgement goes out at once
+    expect(sendsOf(n.packet(announce(A, { valor: 5n, vote: A, epoch: 4n }))).map((a) => a.epoch)).toEqual([
+      4n,
+    ]);
+    // a better candidate: the vote change goes out at once (with the epoch it burns)
+    const moved = sendsOf(n.packet(announce(C, { valor: 9n, epoch: 4n })));
+    expect(moved.map((a) => [a.vote, a.epoch])).toEqual([[C, 5n]]);
   });
 
   it("a candidate's proposal goes out at once", () => {
