@@ -15,8 +15,19 @@ export const PROTOCOL_ERROR_CODES = [
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 
+/**
+ * A refused packet is input, not a bug: where it was refused in the decoder says nothing the
+ * code and message do not, and capturing a stack for every packet of a flood (or every reordered
+ * copy in a big legion) was the dearest part of dropping one. So these errors carry no stack.
+ */
 export function protocolError(code: ProtocolErrorCode, message: string, cause?: unknown): LegiondError {
-  return new LegiondError(code, message, cause === undefined ? undefined : { cause });
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new LegiondError(code, message, cause === undefined ? undefined : { cause });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 export function isProtocolErrorCode(code: string): code is ProtocolErrorCode {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveKey, keyId, makeKeyRing, open, seal } from '../../src/protocol/crypto.js';
-import { PROTOCOL_ERROR_CODES } from '../../src/protocol/errors.js';
+import { PROTOCOL_ERROR_CODES, protocolError } from '../../src/protocol/errors.js';
 import { codeOf } from './arbitraries.js';
 
 const te = new TextEncoder();
@@ -39,6 +39,14 @@ describe('key derivation and sealing', () => {
     expect(codeOf(() => open(key, nonce, te.encode('headeR'), sealed))).toBe('ERR_AUTH');
     expect(codeOf(() => open(key, new Uint8Array(12), aad, sealed))).toBe('ERR_AUTH');
     expect(codeOf(() => open(deriveKey(te.encode('k2'), 'l'), nonce, aad, sealed))).toBe('ERR_AUTH');
+  });
+
+  it('a refused packet is a LegiondError with its code and message but no stack, and stacks stay on elsewhere', () => {
+    const e = protocolError('ERR_REPLAY', 'seq 5 after 7');
+    expect(e.code).toBe('ERR_REPLAY');
+    expect(e.message).toBe('seq 5 after 7');
+    expect(e.stack ?? '').not.toMatch(/\n\s+at /);
+    expect(new Error('other').stack).toMatch(/\n\s+at /);
   });
 
   it('PROTOCOL_ERROR_CODES lists the stable codes', () => {
