@@ -184,13 +184,22 @@ describe('legiond lifecycle', () => {
     await b.waitFor((l) => l.event === 'lord' && l.legion === 'beta', 10_000, 'b lord of beta');
     await Promise.all([a.ready(), b.ready()]);
     await b.waitFor((l) => l.event === 'node-joined' && l.legion === 'alpha', 10_000, 'b sees a in alpha');
-    const m = (await controlRequest(lab.path('b.sock'), 'members', {})) as {
-      legions: Array<{ legion: string; members: Array<{ name: string; lord: boolean }> }>;
+    // b's view of a's lordship comes with a's next packet, which a loaded machine may not have
+    // delivered yet when the events above are logged: poll b's view (bounded)
+    const lordsSeenByB = async () => {
+      const m = (await controlRequest(lab.path('b.sock'), 'members', {})) as {
+        legions: Array<{ legion: string; members: Array<{ name: string; lord: boolean }> }>;
+      };
+      const lordOf = (legion: string) =>
+        m.legions.find((l) => l.legion === legion)?.members.find((x) => x.lord)?.name;
+      return { alpha: lordOf('alpha'), beta: lordOf('beta') };
     };
-    const lordOf = (legion: string) =>
-      m.legions.find((l) => l.legion === legion)?.members.find((x) => x.lord)?.name;
-    expect(lordOf('alpha')).toBe('a');
-    expect(lordOf('beta')).toBe('b');
+    let seen = await lordsSeenByB();
+    for (let i = 0; i < 50 && (seen.alpha !== 'a' || seen.beta !== 'b'); i++) {
+      await sleep(100);
+      seen = await lordsSeenByB();
+    }
+    expect(seen).toEqual({ alpha: 'a', beta: 'b' });
 
     // legionctl leave: b departs beta cleanly (death announce) and stays in alpha
     const since = a.mark();
