@@ -94,10 +94,13 @@ export class HeartbeatFolder {
     for (let to = 0; to < this.size; to++) if (to !== slot) this.mark(slot, to);
   }
 
-  /** Notes a heartbeat arriving at `at`. */
-  beat(slot: number, at: number): void {
+  /**
+   * Notes a heartbeat sent at `sentAt`. It counts from its arrival over the network's current
+   * default link (a `network` fault may have changed the delay since the scenario began).
+   */
+  beat(slot: number, sentAt: number): void {
     this.prevBeat[slot] = this.lastBeat[slot]!;
-    this.lastBeat[slot] = at;
+    this.lastBeat[slot] = sentAt + this.network.defaultLink.delayMs;
   }
 
   needsFull(from: number, to: number): boolean {

@@ -431,7 +431,7 @@ export class SimNode<S> {
       if (folder.isHeartbeat(this.slot, packet)) {
         const env = this.env;
         env.count('folded');
-        folder.beat(this.slot, env.now() + env.scenario.network.delayMs);
+        folder.beat(this.slot, env.now());
         // across a partition, those who dropped this node cannot get it: no packet to build
         if (!folder.anyReachable(this.slot)) return;
         // receivers that missed the news still get it, as they would from any later announce

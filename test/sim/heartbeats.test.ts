@@ -11,7 +11,8 @@ import { announce, uuidOf } from '../legion/helpers.js';
 import { scenario, slotOf, violationsText } from './helpers.js';
 
 function folder(size = 3) {
-  const net = new Network(size, DEFAULT_NETWORK);
+  // no link delay: a heartbeat counts from the instant it is sent
+  const net = new Network(size, { ...DEFAULT_NETWORK, delayMs: 0 });
   const f = new HeartbeatFolder(size, net);
   for (let s = 0; s < size; s++) f.started(s, uuidOf(s));
   return { f, net };
@@ -65,6 +66,18 @@ describe('HeartbeatFolder', () => {
     f.delivered(0, uuidOf(0), 2, a);
     expect(f.needsFull(0, 1)).toBe(true);
     expect(f.anyReachable(0)).toBe(false);
+  });
+
+  it('a heartbeat counts from its arrival over the current default link', () => {
+    const { f, net } = folder();
+    const a = announce(uuidOf(0));
+    f.news(0, a);
+    f.delivered(0, uuidOf(0), 1, a);
+    f.beat(0, 10);
+    net.setLink({ delayMs: 5 }, null, null); // a `network` fault slows every link
+    f.beat(0, 20);
+    expect(f.heardBy(1, 24)(uuidOf(0), 0)).toBe(10);
+    expect(f.heardBy(1, 25)(uuidOf(0), 0)).toBe(25);
   });
 
   it('a position in the table that now holds someone else is looked up again', () => {
