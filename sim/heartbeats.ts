@@ -21,12 +21,26 @@
 import { type Announced, sameDecisive } from '../src/legion/heard.js';
 import type { Network } from './network.js';
 
+/** A receiver's table positions, and for each the slot, generation and uuid string found there. */
+interface SlotCache {
+  slots: Int32Array;
+  gens: Int32Array;
+  uuids: string[];
+}
+
 export class HeartbeatFolder {
   private readonly size: number;
   private readonly slotOf = new Map<string, number>();
   private readonly uuidOf: string[];
   /** each slot's current announce, as last sent with news */
   private readonly current: (Announced | null)[];
+  /**
+   * the decoded copy of it that a receiver last found equal: every receiver of one broadcast is
+   * handed the same decoded object, so the rest compare by identity, not field by field
+   */
+  private readonly currentCopy: (Announced | null)[];
+  /** bumped at each start, so a receiver's cached slot for a table position can be checked cheaply */
+  private readonly generation: Int32Array;
   /** arrival of each slot's latest heartbeat, and of the one before (the latest may be in flight) */
   private readonly lastBeat: Float64Array;
   private readonly prevBeat: Float64Array;
@@ -34,7 +48,7 @@ export class HeartbeatFolder {
   private readonly stale: Uint8Array;
   private readonly staleCount: Int32Array;
   /** per receiver: the slot last found at each position of its peer table (see heardBy) */
-  private readonly slotsAt: (Int32Array | undefined)[] = [];
+  private readonly slotsAt: (SlotCache | undefined)[] = [];
   /** slots with a running process: only they can need anything */
   private readonly up: Uint8Array;
 
@@ -45,6 +59,8 @@ export class HeartbeatFolder {
     this.size = size;
     this.uuidOf = Array.from({ length: size }, () => '');
     this.current = Array.from({ length: size }, () => null);
+    this.currentCopy = Array.from({ length: size }, () => null);
+    this.generation = new Int32Array(size);
     this.lastBeat = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
     this.prevBeat = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
     this.stale = new Uint8Array(size * size);
@@ -57,7 +73,9 @@ export class HeartbeatFolder {
     this.slotOf.set(uuid, slot);
     this.uuidOf[slot] = uuid;
     this.up[slot] = 1;
+    this.generation[slot]!++;
     this.current[slot] = null;
+    this.currentCopy[slot] = null;
     this.lastBeat[slot] = Number.NEGATIVE_INFINITY;
     this.prevBeat[slot] = Number.NEGATIVE_INFINITY;
     for (let other = 0; other < this.size; other++) {
@@ -91,6 +109,7 @@ export class HeartbeatFolder {
   /** An announce with news goes out in full: until they take it in, receivers get no heartbeats. */
   news(slot: number, packet: Announced): void {
     this.current[slot] = packet;
+    this.currentCopy[slot] = null;
     for (let to = 0; to < this.size; to++) if (to !== slot) this.mark(slot, to);
   }
 
@@ -126,7 +145,9 @@ export class HeartbeatFolder {
     const i = from * this.size + to;
     if (this.stale[i] === 0 || this.uuidOf[from] !== uuid) return;
     const cur = this.current[from] ?? null;
-    if (cur !== null && sameDecisive(cur, packet)) {
+    if (cur === null) return;
+    if (packet === this.currentCopy[from] || sameDecisive(cur, packet)) {
+      this.currentCopy[from] = packet;
       this.stale[i] = 0;
       this.staleCount[from]!--;
     }
@@ -140,26 +161,37 @@ export class HeartbeatFolder {
 
   /**
    * When receiver `to` last heard `uuid` by heartbeat, as of `now`; -Infinity when it did not.
-   * The slot found for each position of the receiver's table is remembered: positions stay put
-   * while no one joins or leaves, and a slot is checked against the uuid before it is trusted.
+   * The slot found for each position of the receiver's table is remembered, with the uuid string
+   * and the slot's generation it was found for: positions stay put while no one joins or leaves,
+   * and a record keeps its uuid string, so the check is an identity comparison, not 36
+   * characters read from a record out of cache.
    */
   heardBy(to: number, now: number): (uuid: string, index: number) => number {
-    const { slotOf, uuidOf, stale, lastBeat, prevBeat, size, network } = this;
+    const { slotOf, uuidOf, stale, lastBeat, prevBeat, size, network, generation } = this;
     const cut = network.partitioned;
     let cache = this.slotsAt[to];
     if (cache === undefined) {
-      cache = new Int32Array(size).fill(-1);
+      cache = { slots: new Int32Array(size).fill(-1), gens: new Int32Array(size), uuids: new Array(size).fill('') };
       this.slotsAt[to] = cache;
     }
-    const slots = cache;
+    const { slots, gens, uuids } = cache;
+    const base = to;
     return (uuid, index) => {
-      let from = index < size ? slots[index]! : -1;
-      if (from < 0 || uuidOf[from] !== uuid) {
+      let from = -1;
+      if (index < size) {
+        from = slots[index]!;
+        if (from >= 0 && (uuids[index] !== uuid || gens[index] !== generation[from])) from = -1;
+      }
+      if (from < 0) {
         from = slotOf.get(uuid) ?? -1;
         if (from < 0 || uuidOf[from] !== uuid) return Number.NEGATIVE_INFINITY;
-        if (index < size) slots[index] = from;
+        if (index < size) {
+          slots[index] = from;
+          gens[index] = generation[from]!;
+          uuids[index] = uuid;
+        }
       }
-      if (stale[from * size + to] === 1) return Number.NEGATIVE_INFINITY;
+      if (stale[from * size + base] === 1) return Number.NEGATIVE_INFINITY;
       if (cut && network.isBlocked(from, to)) return Number.NEGATIVE_INFINITY;
       const last = lastBeat[from]!;
       return last <= now ? last : prevBeat[from]!;

@@ -36,6 +36,8 @@ export interface HostEnv<S> {
   readonly noteHeard?:
     | ((state: S, heardAt: (uuid: string, index: number) => number, now: number) => number)
     | undefined;
+  /** when the next refresh is due after a step on a packet (src/legion/heard.ts, heardDueAfter) */
+  readonly heardDueAfter?: ((state: S, due: number, packet: Announce, now: number) => number) | undefined;
   /** authenticates and parses a broadcast, once for all its receivers (see Simulation.open) */
   open(bytes: Uint8Array): Decoded;
   record(r: TraceRecord): void;
@@ -335,6 +337,8 @@ export class SimNode<S> {
     if (env.folder !== null && !this.deaf && now >= this.heardDue) this.refreshHeard();
     const res = env.machine.step(this.state as S, input, { now, rand: this.rand });
     this.state = res.state;
+    if (input.type === 'packet' && env.folder !== null && env.heardDueAfter !== undefined)
+      this.heardDue = env.heardDueAfter(res.state, this.heardDue, input.packet, now);
     env.count('steps');
     let stopped = false;
     for (const e of res.effects) {

@@ -5,7 +5,7 @@
  */
 
 import { isLegiondError, LegiondError } from '../src/errors.js';
-import { noteHeard } from '../src/legion/heard.js';
+import { heardDueAfter, noteHeard } from '../src/legion/heard.js';
 import { type NativeState, nativeMachine } from '../src/legion/machine.js';
 import type { Effect, Machine } from '../src/legion/types.js';
 import { makeKeyRing } from '../src/protocol/crypto.js';
@@ -42,6 +42,7 @@ export interface SimOptions<S = NativeState> {
   windowed?: boolean;
   /** bulk heartbeat refresh for a non-native machine (see src/legion/heard.ts) */
   noteHeard?: (state: S, heardAt: (uuid: string, index: number) => number, now: number) => number;
+  heardDueAfter?: (state: S, due: number, packet: Announce, now: number) => number;
   onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
 }
 
@@ -119,6 +120,10 @@ export class Simulation<S = NativeState> {
       broadcast: (from, bytes, only) => this.broadcast(from, bytes, only),
       folder: this.folder,
       noteHeard: options.noteHeard ?? (noteHeard as unknown as HostEnv<S>['noteHeard']),
+      // a machine with its own refresh brings its own rule, or none
+      heardDueAfter:
+        options.heardDueAfter ??
+        (options.noteHeard ? undefined : (heardDueAfter as unknown as HostEnv<S>['heardDueAfter'])),
       open: (bytes) => this.open(bytes),
       record: (r) => this.record(r),
       count: (what, n = 1) => this.counters.set(what, (this.counters.get(what) ?? 0) + n),

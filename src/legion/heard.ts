@@ -5,14 +5,19 @@
  * its attestations only matter for senders whose own packets are lost.
  *
  * Liveness is read by decisions only through expiry (liveness + tolerance, liveness >= last
- * direct hearing) and vote freshness (at least last direct hearing + lease). So until the
- * earliest direct hearing in the table plus the shorter of the two, every step decides the same
- * with or without the refresh: `noteHeard` returns that instant, and the shell refreshes again
- * before it steps the core at or after it.
+ * direct hearing) and vote freshness (at least last direct hearing + lease). Vote freshness is
+ * read only for members that vote for this node (votesForSelf, the lease): a follower's table
+ * may go a tolerance without a refresh, a lord's or a candidate's only a lease. So until the
+ * earliest direct hearing plus the tolerance, and the earliest of a voter for this node plus the
+ * lease, every step decides the same with or without the refresh: `noteHeard` returns that
+ * instant, and the shell refreshes again before it steps the core at or after it. A member that
+ * starts voting for this node later does so by a packet with news, which `heardDueAfter` folds in.
  */
 import { LegiondError } from '../errors.js';
 import { sameBytes } from './bytes.js';
+import { MAX_ATTESTATIONS } from './announce.js';
 import { leaseMs } from './liveness.js';
+import { offerFresh } from './peer-table.js';
 import type { NativeState, PeerRecord } from './state.js';
 
 /** What a receiver keeps of an announce besides timing: a peer record, or an announce itself. */
@@ -61,19 +66,39 @@ export function noteHeard(
   if (peers.owner !== state) {
     throw new LegiondError('ERR_STATE_CONSUMED', 'this state was already stepped: pass the newest state');
   }
+  const me = state.params.uuid;
   let floor = Number.POSITIVE_INFINITY;
   let earliestDirect = now;
+  let earliestVoter = Number.POSITIVE_INFINITY;
+  // the freshest members, gathered in the same pass: the next announce attests them, and a scan
+  // of its own there cost as much again as this one
+  const top: PeerRecord[] = [];
+  const k = MAX_ATTESTATIONS;
   let index = 0;
   for (const p of peers.values()) {
     const t = heardAt(p.uuid, index++);
     if (t > p.lastDirectMs && t <= now) p.lastDirectMs = t;
-    if (p.lastDirectMs < earliestDirect) earliestDirect = p.lastDirectMs;
-    const live = p.lastDirectMs > p.attestedMs ? p.lastDirectMs : p.attestedMs;
+    const direct = p.lastDirectMs;
+    if (direct < earliestDirect) earliestDirect = direct;
+    if (p.vote === me && direct < earliestVoter) earliestVoter = direct;
+    const live = direct > p.attestedMs ? direct : p.attestedMs;
     if (live < floor) floor = live;
+    offerFresh(top, p, k);
   }
   // every member was visited, so the floor can be exact (a tighter floor means fewer early ticks)
   peers.setLivenessFloor(floor);
-  peers.heardInBulk();
+  peers.heardInBulk(top, k);
   const params = state.params;
-  return earliestDirect + Math.min(leaseMs(params), params.toleranceMs);
+  const tolerance = params.toleranceMs;
+  return Math.min(earliestDirect + tolerance, earliestVoter + Math.min(leaseMs(params), tolerance));
+}
+
+/**
+ * The refresh due after a step on `packet`: a packet that votes for this node and was not folded
+ * leaves its sender's vote fresh for a lease from `now`, after which heartbeats not yet taken
+ * would count (see the header).
+ */
+export function heardDueAfter(state: NativeState, due: number, packet: Announced, now: number): number {
+  if (packet.vote !== state.params.uuid) return due;
+  return Math.min(due, now + Math.min(leaseMs(state.params), state.params.toleranceMs));
 }

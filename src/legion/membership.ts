@@ -34,7 +34,7 @@ export function receivePeer(st: Step, a: Announce): void {
     valor: a.valor,
     epoch: a.epoch,
     vote: a.vote,
-    flags: { ...a.flags },
+    flags: a.flags,
     scroll: a.scroll,
     viewDigest: a.viewDigest,
     firstHeardMs: old ? old.firstHeardMs : now,

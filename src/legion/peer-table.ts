@@ -16,6 +16,17 @@ export function fresher(a: PeerRecord, b: PeerRecord): boolean {
   return a.lastDirectMs > b.lastDirectMs || (a.lastDirectMs === b.lastDirectMs && a.uuid < b.uuid);
 }
 
+/** Keeps `top` the `k` freshest of the records offered so far, freshest first. */
+export function offerFresh(top: PeerRecord[], p: PeerRecord, k: number): void {
+  if (top.length === k && (k === 0 || !fresher(p, top[k - 1]!))) return;
+  let i = top.length < k ? top.length : k - 1;
+  while (i > 0 && fresher(p, top[i - 1]!)) {
+    top[i] = top[i - 1]!;
+    i--;
+  }
+  top[i] = p;
+}
+
 /** Whether a peer may be elected (valor > 0, not an arbiter, not draining, not dead). */
 export function isCandidatePeer(p: PeerRecord): boolean {
   return p.valor > 0n && !p.flags.arbiter && !p.flags.draining && !p.flags.dead;
@@ -108,15 +119,7 @@ export class PeerTable extends Map<string, PeerRecord> {
     if (!this.freshValid || this.freshK !== k) {
       // one pass keeping the freshest so far in order (sorting every member cost O(N log N))
       const top: PeerRecord[] = [];
-      for (const p of this.values()) {
-        if (top.length === k && (k === 0 || !fresher(p, top[k - 1]!))) continue;
-        let i = top.length < k ? top.length : k - 1;
-        while (i > 0 && fresher(p, top[i - 1]!)) {
-          top[i] = top[i - 1]!;
-          i--;
-        }
-        top[i] = p;
-      }
+      for (const p of this.values()) offerFresh(top, p, k);
       this.fresh = top;
       this.freshK = k;
       this.freshValid = true;
@@ -129,9 +132,18 @@ export class PeerTable extends Map<string, PeerRecord> {
     if (this.freshValid) this.place(rec);
   }
 
-  /** Direct hearing moved for many members at once (a bulk refresh): the next read scans. */
-  heardInBulk(): void {
-    this.freshValid = false;
+  /**
+   * Direct hearing moved for many members at once (a bulk refresh, heard.ts), which found the
+   * `k` freshest on its way; without them the next read scans.
+   */
+  heardInBulk(top?: PeerRecord[], k?: number): void {
+    if (top !== undefined && k !== undefined) {
+      this.fresh = top;
+      this.freshK = k;
+      this.freshValid = true;
+    } else {
+      this.freshValid = false;
+    }
   }
 
   /** A cached view digest, recomputed only when membership changed. */

@@ -1,20 +1,24 @@
 /** Heartbeats taken in bulk (src/legion/heard.ts): what it changes, and what it cannot change. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { noteHeard, sameAnnounced, sameDecisive } from '../../src/legion/heard.js';
+import { heardDueAfter, noteHeard, sameAnnounced, sameDecisive } from '../../src/legion/heard.js';
 import { leaseMs } from '../../src/legion/liveness.js';
 import { announce, kinds, Node, params, uuidOf } from './helpers.js';
 
-/** A lord with quorum 3 and `n` voters heard at the given times (ms), then left alone. */
-function legion(heardAt: number[], quorum = 3): Node {
+/**
+ * A node with quorum 3 and members heard at the given times (ms), then left alone. Members vote
+ * for the node where `forMe` says so (all by default: it becomes lord), else for the first member.
+ */
+function legion(heardAt: number[], quorum = 3, forMe: boolean[] = []): Node {
   const node = new Node(params({ valor: 50n, quorum }));
   node.start();
   const me = node.p.uuid;
-  // everyone votes for us; times are increasing so the node's clock only moves forward
+  // times are increasing so the node's clock only moves forward
   const order = heardAt.map((t, i) => ({ t, i })).sort((a, b) => a.t - b.t);
   for (const { t, i } of order) {
     node.advanceTo(t);
-    node.packet(announce(uuidOf(100 + i), { vote: me, epoch: node.state.maxEpoch }));
+    const vote = (forMe[i] ?? true) ? me : uuidOf(100);
+    node.packet(announce(uuidOf(100 + i), { vote, epoch: node.state.maxEpoch }));
   }
   return node;
 }
@@ -35,12 +39,35 @@ describe('noteHeard', () => {
     expect(after).toEqual([35, 20, 30]);
   });
 
-  it('returns the earliest direct hearing plus the lease, and sets an exact liveness floor', () => {
+  it('returns the earliest voter for this node plus the lease, and sets an exact liveness floor', () => {
     const node = legion([10, 20, 30]);
     node.advanceTo(40);
     const due = noteHeard(node.state, () => Number.NEGATIVE_INFINITY, node.now);
     expect(due).toBe(10 + Math.min(leaseMs(node.p), node.p.toleranceMs));
     expect(node.state.peers.livenessFloor).toBe(10);
+  });
+
+  it('gives a member voting for someone else a tolerance, and a new vote for us a lease', () => {
+    const node = legion([10, 20, 30], 3, [false, true, false]);
+    node.advanceTo(40);
+    const due = noteHeard(node.state, () => Number.NEGATIVE_INFINITY, node.now);
+    const lease = Math.min(leaseMs(node.p), node.p.toleranceMs);
+    expect(due).toBe(Math.min(10 + node.p.toleranceMs, 20 + lease));
+    const forOther = announce(uuidOf(100), { vote: uuidOf(100) });
+    expect(heardDueAfter(node.state, due, forOther, 50)).toBe(due);
+    const forMe = announce(uuidOf(100), { vote: node.p.uuid });
+    expect(heardDueAfter(node.state, 9999, forMe, 50)).toBe(50 + lease);
+  });
+
+  it('hands the freshest members to the table, as a scan would find them', () => {
+    const node = legion([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    node.advanceTo(120);
+    noteHeard(node.state, (u) => (u === uuidOf(100) ? 115 : Number.NEGATIVE_INFINITY), node.now);
+    const bulk = node.state.peers.freshest(8).map((p) => p.uuid);
+    node.state.peers.heardInBulk();
+    expect(node.state.peers.freshest(8).map((p) => p.uuid)).toEqual(bulk);
+    expect(bulk[0]).toBe(uuidOf(100));
+    expect(bulk).toHaveLength(8);
   });
 
   it('refuses a state that was already stepped', () => {
@@ -53,35 +80,58 @@ describe('noteHeard', () => {
     );
   });
 
-  it('until the instant it returns, later heartbeats left untaken change no decision', () => {
+  it('refreshed only when due, a table decides as one that takes every heartbeat', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 2, maxLength: 6 }),
-        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 6, maxLength: 6 }),
-        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 6, maxLength: 6 }),
-        (heard, first, period) => {
-          // a takes heartbeats once; b takes every later one as it comes (what a packet would do)
-          const a = legion(heard);
-          const b = legion(heard);
+        fc.array(
+          fc.record({
+            heard: fc.integer({ min: 0, max: 300 }),
+            first: fc.integer({ min: 0, max: 400 }),
+            period: fc.integer({ min: 1, max: 60 }),
+            forMe: fc.boolean(),
+          }),
+          { minLength: 2, maxLength: 6 },
+        ),
+        fc.constantFrom(2, 3),
+        // a member that moves its vote to us by a packet with news, and acknowledges our proposals
+        fc.option(fc.record({ who: fc.nat(5), after: fc.integer({ min: 0, max: 1200 }) })),
+        (members, quorum, switcher) => {
+          const heard = members.map((m) => m.heard);
+          const forMe = members.map((m) => m.forMe);
+          // a is refreshed as the simulator does, only when due; b takes every heartbeat as it comes
+          const a = legion(heard, quorum, forMe);
+          const b = legion(heard, quorum, forMe);
           const start = a.now;
-          const beatsOf = (i: number) => (now: number) => {
-            const t0 = start + first[i]!;
+          const beatsOf = (i: number, now: number) => {
+            const t0 = start + members[i]!.first;
             if (now < t0) return Number.NEGATIVE_INFINITY;
-            return t0 + Math.floor((now - t0) / period[i]!) * period[i]!;
+            const period = members[i]!.period;
+            return t0 + Math.floor((now - t0) / period) * period;
           };
           const heardAt = (now: number) => (u: string) => {
             const i = heard.findIndex((_, k) => uuidOf(100 + k) === u);
-            return i < 0 ? Number.NEGATIVE_INFINITY : beatsOf(i)(now);
+            return i < 0 ? Number.NEGATIVE_INFINITY : beatsOf(i, now);
           };
           const at = start + 400;
           a.advanceTo(at);
           b.advanceTo(at);
-          const due = noteHeard(a.state, heardAt(at), at);
-          noteHeard(b.state, heardAt(at), at);
-          for (let t = at + 5; t < due; t += 5) {
-            noteHeard(b.state, heardAt(t - 5), t - 5);
+          let due = noteHeard(a.state, heardAt(at), at);
+          const who = switcher === null ? -1 : switcher.who % members.length;
+          const switchAt = switcher === null ? Number.POSITIVE_INFINITY : at + switcher.after;
+          let told: bigint | null = null;
+          for (let t = at + 5; t <= at + 2000; t += 5) {
+            if (t >= due) due = noteHeard(a.state, heardAt(t), t);
+            noteHeard(b.state, heardAt(t), t);
             const ea = kinds(a.advanceTo(t)).filter((k) => k !== 'send');
             const eb = kinds(b.advanceTo(t)).filter((k) => k !== 'send');
+            // the switcher votes for us, then announces each epoch we propose (news each time)
+            if (t >= switchAt && told !== a.state.maxEpoch) {
+              told = a.state.maxEpoch;
+              const news = announce(uuidOf(100 + who), { vote: a.p.uuid, epoch: told, valor: 7n });
+              ea.push(...kinds(a.packet(news)).filter((k) => k !== 'send'));
+              eb.push(...kinds(b.packet(news)).filter((k) => k !== 'send'));
+              due = heardDueAfter(a.state, due, news, t);
+            }
             expect(ea).toEqual(eb);
             expect(a.state.lord).toBe(b.state.lord);
             expect(a.state.vote).toBe(b.state.vote);
