@@ -1,6 +1,6 @@
 /**
  * Replay guard: per sender the last accepted seq, in a bounded map evicting the least recently
- * heard sender. A sender we do not track (new, or evicted) is accepted only if its wall clock is
+ * heard senders. A sender we do not track (new, or evicted) is accepted only if its wall clock is
  * within the window, so an old capture cannot be replayed after eviction for longer than that.
  */
 import { protocolError } from './errors.js';
@@ -14,8 +14,13 @@ export interface ReplayGuardOptions {
 export class ReplayGuard {
   readonly windowMs: number;
   readonly maxSenders: number;
-  // Map iteration order is insertion order: re-inserting on accept keeps the stalest sender first.
-  private readonly lastSeq = new Map<string, bigint>();
+  /**
+   * Per sender the last accepted seq and when it was accepted (a counter). Updated in place:
+   * keeping the stalest sender first by deleting and re-inserting at every packet made the map
+   * churn and rehash, and a scan for the stalest is needed only when a sender too many arrives.
+   */
+  private readonly senders = new Map<string, { seq: bigint; heard: number }>();
+  private heard = 0;
 
   constructor(o: ReplayGuardOptions = {}) {
     this.windowMs = o.windowMs ?? DEFAULT_REPLAY_WINDOW_MS;
@@ -27,12 +32,12 @@ export class ReplayGuard {
   }
 
   get size(): number {
-    return this.lastSeq.size;
+    return this.senders.size;
   }
 
   /** Throws ERR_REPLAY if the packet must be refused; changes nothing. */
   check(sender: string, seq: bigint, sentAtMs: number, wallNowMs: number): void {
-    const last = this.lastSeq.get(sender);
+    const last = this.senders.get(sender)?.seq;
     if (last !== undefined) {
       if (seq <= last) throw protocolError('ERR_REPLAY', `seq ${seq} from ${sender} not above ${last}`);
       return;
@@ -47,21 +52,33 @@ export class ReplayGuard {
 
   /** Records an authenticated, accepted packet. */
   accept(sender: string, seq: bigint): void {
-    this.lastSeq.delete(sender);
-    this.lastSeq.set(sender, seq);
-    while (this.lastSeq.size > this.maxSenders) {
-      const oldest = this.lastSeq.keys().next().value;
-      if (oldest === undefined) break;
-      this.lastSeq.delete(oldest);
+    const known = this.senders.get(sender);
+    if (known !== undefined) {
+      known.seq = seq;
+      known.heard = ++this.heard;
+      return;
     }
+    this.senders.set(sender, { seq, heard: ++this.heard });
+    if (this.senders.size > this.maxSenders) this.evictStalest();
+  }
+
+  /**
+   * Drops the stalest sixteenth (at least one) in one pass, so that a flood of new identities
+   * costs a scan per sixteenth of the capacity rather than per packet.
+   */
+  private evictStalest(): void {
+    const batch = Math.max(1, this.maxSenders >> 4);
+    const order = Array.from(this.senders.values(), (e) => e.heard).sort((a, b) => a - b);
+    const cut = order[batch - 1]!;
+    for (const [sender, e] of this.senders) if (e.heard <= cut) this.senders.delete(sender);
   }
 
   /** Last accepted seq of a sender, if tracked. */
   last(sender: string): bigint | undefined {
-    return this.lastSeq.get(sender);
+    return this.senders.get(sender)?.seq;
   }
 
   forget(sender: string): void {
-    this.lastSeq.delete(sender);
+    this.senders.delete(sender);
   }
 }

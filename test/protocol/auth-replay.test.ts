@@ -144,4 +144,20 @@ describe('replay', () => {
     expect(codeOf(() => dec.decode(first[2]!, T))).toBe('ERR_REPLAY');
     expect(dec.replay.last(uuid(2))).toBeUndefined();
   });
+
+  it('a sender heard again is fresh; one too many drops the stalest sixteenth at once', () => {
+    const dec = new NativeDecoder({ legion, keys: null, maxSenders: 32 });
+    const uuid = (i: number) => `${String(i).padStart(8, '0')}-0000-0000-0000-000000000000`;
+    const encs = Array.from({ length: 34 }, () => encoder(null));
+    const send = (i: number) => dec.decode(encs[i]!.encode(sampleAnnounce(legion, { uuid: uuid(i) })), T);
+    for (let i = 1; i <= 32; i++) send(i);
+    send(1); // heard again: now the freshest
+    send(33); // one too many: the two stalest (2 and 3) go
+    expect(dec.replay.size).toBe(31);
+    expect(dec.replay.last(uuid(1))).toBe(2n);
+    expect(dec.replay.last(uuid(2))).toBeUndefined();
+    expect(dec.replay.last(uuid(3))).toBeUndefined();
+    expect(dec.replay.last(uuid(4))).toBe(1n);
+    expect(dec.replay.last(uuid(33))).toBe(1n);
+  });
 });

@@ -1,6 +1,8 @@
 /** Same seed, same run: the trace hash names a run exactly. */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../sim/run.js';
+import { type TraceRecord, TraceHasher } from '../../sim/trace.js';
 import { scenario } from './helpers.js';
 
 describe('determinism', () => {
@@ -37,5 +39,19 @@ describe('determinism', () => {
     const decisions = (t: typeof plain.trace) => t.filter((r) => r.kind !== 'view');
     expect(decisions(viewed.trace)).toEqual(decisions(plain.trace));
     expect(viewed.trace.some((r) => r.kind === 'view')).toBe(true);
+  });
+
+  it('hashes every record as the tab-joined values of its fields, nulls empty', () => {
+    const records: TraceRecord[] = [
+      { t: 1.5, kind: 'start', slot: 0, uuid: 'u0', valor: 10n, epoch: 3n },
+      { t: 2, kind: 'event', slot: 1, uuid: 'u1', event: 'node-joined', epoch: 3n, lord: null, member: 'u0', reason: null },
+      { t: 2.25, kind: 'event', slot: 1, uuid: 'u1', event: 'lord', epoch: 4n, lord: 'u1', member: null, reason: 'x' },
+      { t: 3, kind: 'note', slot: null, text: 'a note' },
+    ];
+    const hasher = new TraceHasher();
+    for (const r of records) hasher.add(r);
+    const lines = records.map((r) => `${Object.values(r).join('\t')}\n`).join('');
+    expect(lines).toContain('2\tevent\t1\tu1\tnode-joined\t3\t\tu0\t\n');
+    expect(hasher.digest()).toBe(createHash('sha256').update(lines).digest('hex'));
   });
 });
