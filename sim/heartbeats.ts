@@ -44,7 +44,10 @@ export class HeartbeatFolder {
   /** arrival of each slot's latest heartbeat, and of the one before (the latest may be in flight) */
   private readonly lastBeat: Float64Array;
   private readonly prevBeat: Float64Array;
-  /** stale[from * size + to]: `to` has not taken in `from`'s current announce */
+  /**
+   * stale[to * size + from]: `to` has not taken in `from`'s current announce. Receiver-major, as
+   * a refresh reads one receiver's row: sender-major, every entry it read was a cache miss.
+   */
   private readonly stale: Uint8Array;
   private readonly staleCount: Int32Array;
   /** per receiver: the slot last found at each position of its peer table (see heardBy) */
@@ -89,7 +92,7 @@ export class HeartbeatFolder {
   stopped(slot: number): void {
     this.up[slot] = 0;
     for (let from = 0; from < this.size; from++) {
-      const i = from * this.size + slot;
+      const i = slot * this.size + from;
       if (this.stale[i] === 1) {
         this.stale[i] = 0;
         this.staleCount[from]!--;
@@ -123,16 +126,16 @@ export class HeartbeatFolder {
   }
 
   needsFull(from: number, to: number): boolean {
-    return this.stale[from * this.size + to] === 1;
+    return this.stale[to * this.size + from] === 1;
   }
 
   /** Whether some receiver that needs `from`'s announce in full can be reached now. */
   anyReachable(from: number): boolean {
     if (this.staleCount[from] === 0) return false;
-    const base = from * this.size;
+    const size = this.size;
     const cut = this.network.partitioned;
-    for (let to = 0; to < this.size; to++) {
-      if (this.stale[base + to] === 1 && !(cut && this.network.isBlocked(from, to))) return true;
+    for (let to = 0; to < size; to++) {
+      if (this.stale[to * size + from] === 1 && !(cut && this.network.isBlocked(from, to))) return true;
     }
     return false;
   }
@@ -142,7 +145,7 @@ export class HeartbeatFolder {
    * announce, heartbeats count again.
    */
   delivered(from: number, uuid: string, to: number, packet: Announced): void {
-    const i = from * this.size + to;
+    const i = to * this.size + from;
     if (this.stale[i] === 0 || this.uuidOf[from] !== uuid) return;
     const cur = this.current[from] ?? null;
     if (cur === null) return;
@@ -175,7 +178,7 @@ export class HeartbeatFolder {
       this.slotsAt[to] = cache;
     }
     const { slots, gens, uuids } = cache;
-    const base = to;
+    const row = to * size;
     return (uuid, index) => {
       let from = -1;
       if (index < size) {
@@ -191,7 +194,7 @@ export class HeartbeatFolder {
           uuids[index] = uuid;
         }
       }
-      if (stale[from * size + base] === 1) return Number.NEGATIVE_INFINITY;
+      if (stale[row + from] === 1) return Number.NEGATIVE_INFINITY;
       if (cut && network.isBlocked(from, to)) return Number.NEGATIVE_INFINITY;
       const last = lastBeat[from]!;
       return last <= now ? last : prevBeat[from]!;
@@ -199,7 +202,7 @@ export class HeartbeatFolder {
   }
 
   private mark(from: number, to: number): void {
-    const i = from * this.size + to;
+    const i = to * this.size + from;
     if (this.stale[i] === 0 && this.up[to] === 1) {
       this.stale[i] = 1;
       this.staleCount[from]!++;

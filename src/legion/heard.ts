@@ -67,6 +67,8 @@ export function noteHeard(
     throw new LegiondError('ERR_STATE_CONSUMED', 'this state was already stepped: pass the newest state');
   }
   const me = state.params.uuid;
+  // most nodes are followers: no vote to compare (a uuid read from a record out of cache)
+  const votedFor = peers.tally.get(me) > 0;
   let floor = Number.POSITIVE_INFINITY;
   let earliestDirect = now;
   let earliestVoter = Number.POSITIVE_INFINITY;
@@ -80,9 +82,12 @@ export function noteHeard(
     if (t > p.lastDirectMs && t <= now) p.lastDirectMs = t;
     const direct = p.lastDirectMs;
     if (direct < earliestDirect) earliestDirect = direct;
-    if (p.vote === me && direct < earliestVoter) earliestVoter = direct;
-    const live = direct > p.attestedMs ? direct : p.attestedMs;
-    if (live < floor) floor = live;
+    if (votedFor && direct < earliestVoter && p.vote === me) earliestVoter = direct;
+    // liveness is at least the direct hearing: only then can the attested time lower the floor
+    if (direct < floor) {
+      const live = direct > p.attestedMs ? direct : p.attestedMs;
+      if (live < floor) floor = live;
+    }
     offerFresh(top, p, k);
   }
   // every member was visited, so the floor can be exact (a tighter floor means fewer early ticks)
