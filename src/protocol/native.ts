@@ -185,6 +185,8 @@ export class NativeDecoder {
   private readonly maxPacketBytes: number;
   private readonly limits: BodyLimits;
   readonly replay: ReplayGuard;
+  private readonly uuids = new Map<string, string>();
+  private readonly maxInterned: number;
 
   constructor(o: DecoderOptions) {
     checkLegion(o.legion);
@@ -199,6 +201,7 @@ export class NativeDecoder {
       this.accept = keys.map((key) => ({ key, id: keyId(key) }));
     }
     this.replay = new ReplayGuard({ windowMs: o.replayWindowMs, maxSenders: o.maxSenders });
+    this.maxInterned = 4 * this.replay.maxSenders;
   }
 
   /** Authenticates and parses, without replay or legion checks and without touching the guard. */
@@ -224,10 +227,32 @@ export class NativeDecoder {
     // this decoder's own string for its legion: every receiver compares the legion with its own
     // at every packet, and two references to one string compare at once
     if (parsed.announce.legion === this.legion) (parsed.announce as { legion: string }).legion = this.legion;
+    this.internUuids(parsed.announce);
     return {
       announce: parsed.announce,
       envelope: { version: h.version, seq: parsed.seq, sentAtMs: parsed.sentAtMs },
     };
+  }
+
+  /**
+   * One string per UUID across packets: the core looks members up by UUID in maps, counts votes
+   * by UUID and compares votes with its own, and a string met before compares by reference where
+   * a fresh copy is read character by character. The announce is freshly parsed and not yet
+   * shared, so its fields are swapped in place. Bounded: a flood of made-up UUIDs empties it.
+   */
+  private internUuids(a: Announce): void {
+    const w = a as { uuid: string; vote: string | null };
+    w.uuid = this.intern(a.uuid);
+    if (a.vote !== null) w.vote = this.intern(a.vote);
+    for (const e of a.seen) (e as { uuid: string }).uuid = this.intern(e.uuid);
+  }
+
+  private intern(s: string): string {
+    const known = this.uuids.get(s);
+    if (known !== undefined) return known;
+    if (this.uuids.size >= this.maxInterned) this.uuids.clear();
+    this.uuids.set(s, s);
+    return s;
   }
 
   /** Full receive path; throws LegiondError with a PROTOCOL_ERROR_CODES code for any refused input. */
