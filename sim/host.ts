@@ -40,6 +40,8 @@ export interface HostEnv<S> {
   readonly heardDueAfter?: ((state: S, due: number, packet: Announce, now: number) => number) | undefined;
   /** authenticates and parses a broadcast, once for all its receivers (see Simulation.open) */
   open(bytes: Uint8Array): Decoded;
+  /** the opener's copy of a UUID, which packets naming it will carry (NativeDecoder.shared) */
+  shared(uuid: string): string;
   record(r: TraceRecord): void;
   count(what: string, n?: number): void;
   log?(slot: number, e: Extract<Effect, { type: 'log' }>): void;
@@ -112,7 +114,8 @@ export class SimNode<S> {
     const env = this.env;
     const sc = env.scenario;
     this.inc++;
-    this.uuid = env.rng.uuid();
+    // the copy packets will carry: votes for this node and the folder's checks compare references
+    this.uuid = env.shared(env.rng.uuid());
     this.status = 'up';
     this.lord = false;
     this.lordEpoch = 0n;

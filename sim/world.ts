@@ -125,6 +125,7 @@ export class Simulation<S = NativeState> {
         options.heardDueAfter ??
         (options.noteHeard ? undefined : (heardDueAfter as unknown as HostEnv<S>['heardDueAfter'])),
       open: (bytes) => this.open(bytes),
+      shared: (uuid) => this.opener.shared(uuid),
       record: (r) => this.record(r),
       count: (what, n = 1) => this.counters.set(what, (this.counters.get(what) ?? 0) + n),
       ...(onLog

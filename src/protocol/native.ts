@@ -242,12 +242,16 @@ export class NativeDecoder {
    */
   private internUuids(a: Announce): void {
     const w = a as { uuid: string; vote: string | null };
-    w.uuid = this.intern(a.uuid);
-    if (a.vote !== null) w.vote = this.intern(a.vote);
-    for (const e of a.seen) (e as { uuid: string }).uuid = this.intern(e.uuid);
+    w.uuid = this.shared(a.uuid);
+    if (a.vote !== null) w.vote = this.shared(a.vote);
+    for (const e of a.seen) (e as { uuid: string }).uuid = this.shared(e.uuid);
   }
 
-  private intern(s: string): string {
+  /**
+   * The decoder's own copy of `s`, which packets naming that UUID will carry. A receiver that
+   * registers its own UUID here first gets votes for itself that compare by reference.
+   */
+  shared(s: string): string {
     const known = this.uuids.get(s);
     if (known !== undefined) return known;
     if (this.uuids.size >= this.maxInterned) this.uuids.clear();
