@@ -16,15 +16,14 @@
 import type { SimEvent } from './events.js';
 import { EventQueue } from './queue.js';
 
-/** A node's share of a window: its own events and the copies of broadcasts it receives. */
-export type LocalEvent = Exclude<SimEvent, { k: 'fanout' | 'action' | 'end' }> | Deliver;
+/**
+ * A node's share of a window: its own events, and the broadcasts it receives a copy of (the
+ * broadcast itself stands for the copy: sender and bytes are the same for every receiver, so a
+ * copy costs no object of its own).
+ */
+export type LocalEvent = Exclude<SimEvent, { k: 'action' | 'end' }>;
 
-interface Deliver {
-  k: 'deliver';
-  slot: number;
-  from: number;
-  bytes: Uint8Array;
-}
+type Fanout = Extract<SimEvent, { k: 'fanout' }>;
 
 /** What a window needs from the simulation it runs in. */
 export interface WindowHost {
@@ -34,7 +33,7 @@ export interface WindowHost {
   /** a node's turn in the window begins (its records come after those of the node before) */
   turn(slot: number): void;
   deliver(slot: number, bytes: Uint8Array, from: number): void;
-  dispatch(ev: Exclude<LocalEvent, Deliver>): void;
+  dispatch(ev: Exclude<LocalEvent, Fanout>): void;
 }
 
 export class Windows {
@@ -80,7 +79,7 @@ export class Windows {
         const n = ev.at.length;
         while (ev.next < n && inside(ev.at[ev.next]!)) {
           const to = ev.to[ev.next]!;
-          this.add(to, ev.at[ev.next]!, { k: 'deliver', slot: to, from: ev.from, bytes: ev.bytes });
+          this.add(to, ev.at[ev.next]!, ev);
           ev.next++;
         }
         if (ev.next < n) queue.push(ev.at[ev.next]!, ev);
@@ -103,7 +102,7 @@ export class Windows {
         if (e.at > latest) latest = e.at;
         ran++;
         const item = e.item;
-        if (item.k === 'deliver') this.host.deliver(slot, item.bytes, item.from);
+        if (item.k === 'fanout') this.host.deliver(slot, item.bytes, item.from);
         else this.host.dispatch(item);
       }
     }

@@ -81,6 +81,8 @@ export class Simulation<S = NativeState> {
   private finished = false;
   private booted = false;
   private readonly delayBuf: number[] = [];
+  private copyAt = new Float64Array(0);
+  private copyTo = new Int32Array(0);
   /** opens broadcasts; every node shares the legion and keys, so one opening serves all receivers */
   private readonly opener: NativeDecoder;
   private readonly opened = new WeakMap<Uint8Array, Decoded | LegiondError>();
@@ -313,23 +315,40 @@ export class Simulation<S = NativeState> {
     const n = this.nodes.length;
     const buf = this.delayBuf;
     const now = this.clock;
-    const copies: { at: number; to: number }[] = [];
-    for (let to = 0; to < n; to++) {
-      if (to === from || (only !== undefined && !only(to))) continue;
-      this.network.delays(from, to, this.rng, buf);
-      for (const d of buf) copies.push({ at: now + d, to });
+    // scratch for every copy (two per receiver at most: duplication), reused across broadcasts
+    if (this.copyAt.length < 2 * n) {
+      this.copyAt = new Float64Array(2 * n);
+      this.copyTo = new Int32Array(2 * n);
     }
-    if (copies.length === 0) return;
-    // stable: copies arriving at the same instant keep the receivers' order
-    copies.sort((a, b) => a.at - b.at);
+    const at = this.copyAt;
+    const to = this.copyTo;
+    let m = 0;
+    for (let t = 0; t < n; t++) {
+      if (t === from || (only !== undefined && !only(t))) continue;
+      this.network.delays(from, t, this.rng, buf);
+      for (let j = 0; j < buf.length; j++) {
+        at[m] = now + buf[j]!;
+        to[m] = t;
+        m++;
+      }
+    }
+    if (m === 0) return;
+    // by arrival; copies arriving at the same instant keep the receivers' order
+    const order = new Int32Array(m);
+    for (let i = 0; i < m; i++) order[i] = i;
+    order.sort((i, j) => at[i]! - at[j]! || i - j);
     const ev = {
       k: 'fanout' as const,
       from,
       bytes,
-      at: Float64Array.from(copies, (c) => c.at),
-      to: Int32Array.from(copies, (c) => c.to),
+      at: new Float64Array(m),
+      to: new Int32Array(m),
       next: 0,
     };
+    for (let i = 0; i < m; i++) {
+      ev.at[i] = at[order[i]!]!;
+      ev.to[i] = to[order[i]!]!;
+    }
     this.queue.push(ev.at[0]!, ev);
   }
 
