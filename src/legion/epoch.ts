@@ -49,8 +49,9 @@ export function overtakeHigherEpoch(st: Step): void {
 }
 
 /**
- * Voting for someone else now: what we acknowledged before must not count for them. Only a vote
- * that went out can have been counted, so moving away from one never announced burns nothing:
+ * Voting for someone else now: what we acknowledged before must not count for them, so the new
+ * vote must go out at an epoch above every one the old vote went out with. Only a vote that went
+ * out can have been counted, so moving away from one never announced burns nothing:
  * a node hearing a thousand others start changes its vote at every better candidate, and
  * burning at each change spread a different epoch from every node, which cost a legion of
  * 1000 two or three extra rounds of announces before its first lord.
@@ -58,7 +59,13 @@ export function overtakeHigherEpoch(st: Step): void {
 export function burnEpochOnVoteChange(st: Step, before: string | null): void {
   const { s } = st;
   if (s.params.quorum <= 1 || before === null || before === s.vote) return;
-  if (s.lastSent?.vote !== before) return;
+  const sent = s.lastSent;
+  if (sent === null || sent.vote !== before) return;
+  // the new vote goes out at maxEpoch: already above every epoch the old one went out with, it
+  // needs nothing burnt. A voter that missed a candidate's first announces and learns of it from
+  // its proposal then acknowledges that proposal; burning above it made the candidate renew, and
+  // every voter acknowledge again (10^6 packets in a legion of 1000).
+  if (s.maxEpoch > sent.epoch) return;
   s.maxEpoch = s.maxEpoch + 1n;
 }
 

@@ -9,6 +9,7 @@ import { announce, eventsOf, Node, params, sendsOf, uuidOf } from './helpers.js'
 const SELF = uuidOf(1);
 const A = uuidOf(2);
 const B = uuidOf(3);
+const C = uuidOf(4);
 
 describe('epoch acknowledgement (quorum > 1)', () => {
   it('proposes maxEpoch + 1 and takes the title only when a quorum announces that epoch', () => {
@@ -39,18 +40,35 @@ describe('epoch acknowledgement (quorum > 1)', () => {
     expect(sent[0]).toMatchObject({ vote: A, epoch: 7n });
   });
 
-  it('a voter that moves its vote burns the epoch it knew', () => {
+  it('a voter that moves its vote burns the epoch its old vote went out with', () => {
     const n = new Node(params({ quorum: 2, valor: 1n }));
     n.start();
     n.advanceTo(200);
-    n.packet(announce(A, { valor: 9n, vote: A, epoch: 3n }));
+    // its vote for itself went out at epoch 0, which A announces too: moving to A burns it
+    n.packet(announce(A, { valor: 9n, vote: A, epoch: 0n }));
     expect(n.state.vote).toBe(A);
-    // it had voted for itself: moving to A already burnt one
-    expect(n.state.maxEpoch).toBe(4n);
-    // B outranks A: the vote moves, and an acknowledgement given A can no longer count for B
-    n.packet(announce(B, { valor: 20n, vote: B, epoch: 4n }));
+    expect(n.state.maxEpoch).toBe(1n);
+    expect(sendsOf(n.effects).at(-1)).toMatchObject({ vote: A, epoch: 1n });
+    // B outranks A at the epoch the vote for A went out with: an acknowledgement given A can no
+    // longer count for B
+    n.packet(announce(B, { valor: 20n, vote: B, epoch: 1n }));
     expect(n.state.vote).toBe(B);
+    expect(n.state.maxEpoch).toBe(2n);
+    expect(sendsOf(n.effects).at(-1)).toMatchObject({ vote: B, epoch: 2n });
+  });
+
+  it('a voter that meets a better candidate by its proposal acknowledges it without burning', () => {
+    const n = new Node(params({ quorum: 2, valor: 1n }));
+    n.start();
+    n.advanceTo(200);
+    n.packet(announce(A, { valor: 9n, vote: A, epoch: 0n }));
+    expect(sendsOf(n.effects).at(-1)).toMatchObject({ vote: A, epoch: 1n });
+    // C proposes epoch 5, above the one the vote for A went out with: the new vote goes out at
+    // 5 and acknowledges C, where a burn to 6 would have made C propose again
+    n.packet(announce(C, { valor: 30n, vote: C, epoch: 5n }));
+    expect(n.state.vote).toBe(C);
     expect(n.state.maxEpoch).toBe(5n);
+    expect(sendsOf(n.effects).at(-1)).toMatchObject({ vote: C, epoch: 5n });
   });
 
   it('does not burn epochs without a quorum (quorum 1 keeps epochs dense)', () => {
