@@ -134,39 +134,46 @@ export class Windows {
  */
 export function mergeRuns<T extends { t: number }>(items: T[], starts: number[]): T[] {
   const k = starts.length;
-  if (k <= 1) return items;
+  const n = items.length;
   const pos = Int32Array.from(starts);
-  const ends = Int32Array.from(starts, (_, i) => (i + 1 < k ? starts[i + 1]! : items.length));
-  // a binary heap of run indices keyed by (time of the run's head, run index)
-  const heap: number[] = [];
+  const ends = Int32Array.from(starts, (_, i) => (i + 1 < k ? starts[i + 1]! : n));
+  // a binary heap of the runs that have records, keyed by (time of the run's head, run index);
+  // times are copied out once, as comparing records read each one from memory log k times
+  const heap = new Int32Array(k);
+  let size = 0;
+  for (let run = 0; run < k; run++) if (pos[run]! < ends[run]!) heap[size++] = run;
+  if (size <= 1) return items;
+  const ts = new Float64Array(n);
+  for (let i = 0; i < n; i++) ts[i] = items[i]!.t;
   const less = (a: number, b: number) => {
-    const ta = items[pos[a]!]!.t;
-    const tb = items[pos[b]!]!.t;
+    const ta = ts[pos[a]!]!;
+    const tb = ts[pos[b]!]!;
     return ta < tb || (ta === tb && a < b);
   };
   const down = (i: number) => {
-    const n = heap.length;
+    const top = heap[i]!;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= n) return;
+      if (l >= size) break;
       const r = l + 1;
-      const c = r < n && less(heap[r]!, heap[l]!) ? r : l;
-      if (!less(heap[c]!, heap[i]!)) return;
-      [heap[i], heap[c]] = [heap[c]!, heap[i]!];
+      const c = r < size && less(heap[r]!, heap[l]!) ? r : l;
+      if (!less(heap[c]!, top)) break;
+      heap[i] = heap[c]!;
       i = c;
     }
+    heap[i] = top;
   };
-  for (let run = 0; run < k; run++) if (pos[run]! < ends[run]!) heap.push(run);
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
-  const out: T[] = [];
-  while (heap.length > 0) {
+  for (let i = (size >> 1) - 1; i >= 0; i--) down(i);
+  const out = new Array<T>(n);
+  let o = 0;
+  while (size > 0) {
     const run = heap[0]!;
-    out.push(items[pos[run]!]!);
+    out[o++] = items[pos[run]!]!;
     pos[run]!++;
     if (pos[run]! >= ends[run]!) {
-      const last = heap.pop()!;
-      if (heap.length === 0) break;
-      heap[0] = last;
+      size--;
+      if (size === 0) break;
+      heap[0] = heap[size]!;
     }
     down(0);
   }
