@@ -21,10 +21,14 @@ export function receivePeer(st: Step, a: Announce): void {
     nodeEvent(st, 'node-left', memberInfo(old), 'death');
     return;
   }
-  if (old !== undefined && sameAnnounced(old, a)) {
-    // timing only: every summary the table keeps stays true when liveness moves later
-    old.lastDirectMs = now;
-    s.peers.heardDirectly(old);
+  if (old !== undefined) {
+    if (sameAnnounced(old, a)) {
+      // timing only: every summary the table keeps stays true when liveness moves later
+      old.lastDirectMs = now;
+      s.peers.heardDirectly(old);
+    } else {
+      s.peers.revise(old, a, now);
+    }
     attest(st, a);
     return;
   }
@@ -37,20 +41,18 @@ export function receivePeer(st: Step, a: Announce): void {
     flags: a.flags,
     scroll: a.scroll,
     viewDigest: a.viewDigest,
-    firstHeardMs: old ? old.firstHeardMs : now,
+    firstHeardMs: now,
     lastDirectMs: now,
-    attestedMs: old ? old.attestedMs : Number.NEGATIVE_INFINITY,
+    attestedMs: Number.NEGATIVE_INFINITY,
   };
   s.peers.set(a.uuid, rec);
-  if (!old) {
-    log(st, 'info', 'member joined', { uuid: a.uuid, name: a.name, valor: a.valor.toString() });
-    nodeEvent(st, 'node-joined', memberInfo(rec));
-    // a newcomer must hear the sitting lord before its startup grace ends, so the lord answers
-    // soon (coalesced); the others' periodic announces reach it within an interval, which is
-    // shorter than the grace. Were everyone to answer, one restart in a legion of N would make
-    // N announces, N·(N-1) packets, at once.
-    if (st.s.lord) announceSoon(st);
-  }
+  log(st, 'info', 'member joined', { uuid: a.uuid, name: a.name, valor: a.valor.toString() });
+  nodeEvent(st, 'node-joined', memberInfo(rec));
+  // a newcomer must hear the sitting lord before its startup grace ends, so the lord answers
+  // soon (coalesced); the others' periodic announces reach it within an interval, which is
+  // shorter than the grace. Were everyone to answer, one restart in a legion of N would make
+  // N announces, N·(N-1) packets, at once.
+  if (st.s.lord) announceSoon(st);
   attest(st, a);
 }
 

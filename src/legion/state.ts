@@ -1,7 +1,7 @@
 /**
- * The native core's state. Peer records are immutable values, replaced when they change; the
- * peer table itself is updated in place and belongs to the newest state (see peer-table.ts):
- * hand `step` the state the last step returned, never an older one.
+ * The native core's state. The peer table and its records are updated in place and belong to
+ * the newest state (see peer-table.ts): hand `step` the state the last step returned, never an
+ * older one.
  */
 import type { AnnounceFlags } from '../protocol/types.js';
 import { PeerTable } from './peer-table.js';

@@ -16,7 +16,8 @@ const NAMES = ['alpha', 'beta', 'gamma'];
 
 type Op =
   | {
-      kind: 'set';
+      /** set: a new record replaces the member's; revise: a known member's record changes in place */
+      kind: 'set' | 'revise';
       u: number;
       valor: bigint;
       lord: boolean;
@@ -57,6 +58,7 @@ const setOp = fc.record({
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: setOp },
+  { weight: 4, arbitrary: setOp.map((op) => ({ ...op, kind: 'revise' as const })) },
   {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant('delete' as const), u: fc.nat({ max: UUIDS.length - 1 }) }),
@@ -88,7 +90,7 @@ function bruteFreshest(t: PeerTable, k: number): PeerRecord[] {
 }
 
 /** Times per uuid only move later, as receivePeer and attest guarantee. */
-function nextRecord(op: Extract<Op, { kind: 'set' }>, old: PeerRecord | undefined): PeerRecord {
+function nextRecord(op: Extract<Op, { kind: 'set' | 'revise' }>, old: PeerRecord | undefined): PeerRecord {
   const uuid = UUIDS[op.u]!;
   const lastDirectMs = old ? old.lastDirectMs + op.dDirect : op.base;
   let attestedMs: number;
@@ -153,6 +155,16 @@ function apply(t: PeerTable, op: Op): void {
       votesMustMove =
         old === undefined || old.vote !== rec.vote || old.name !== rec.name || old.epoch !== rec.epoch;
       t.set(uuid, rec);
+      break;
+    }
+    case 'revise': {
+      const old = t.get(UUIDS[op.u]!);
+      if (old === undefined) break;
+      const rec = nextRecord(op, old);
+      votesMustMove = old.vote !== rec.vote || old.name !== rec.name || old.epoch !== rec.epoch;
+      t.revise(old, rec, rec.lastDirectMs);
+      expect(t.get(rec.uuid)).toBe(old);
+      expect({ ...old, attestedMs: 0 }).toEqual({ ...rec, attestedMs: 0 });
       break;
     }
     case 'delete':
