@@ -174,7 +174,11 @@ export class HeartbeatFolder {
     const cut = network.partitioned;
     let cache = this.slotsAt[to];
     if (cache === undefined) {
-      cache = { slots: new Int32Array(size).fill(-1), gens: new Int32Array(size), uuids: new Array(size).fill('') };
+      cache = {
+        slots: new Int32Array(size).fill(-1),
+        gens: new Int32Array(size),
+        uuids: new Array(size).fill(''),
+      };
       this.slotsAt[to] = cache;
     }
     const { slots, gens, uuids } = cache;

@@ -14,8 +14,8 @@
  * starts voting for this node later does so by a packet with news, which `heardDueAfter` folds in.
  */
 import { LegiondError } from '../errors.js';
-import { sameBytes } from './bytes.js';
 import { MAX_ATTESTATIONS } from './announce.js';
+import { sameBytes } from './bytes.js';
 import { leaseMs } from './liveness.js';
 import { offerFresh } from './peer-table.js';
 import type { NativeState, PeerRecord } from './state.js';

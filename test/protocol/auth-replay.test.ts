@@ -166,7 +166,11 @@ describe('replay', () => {
     const uuid = (i: number) => `${String(i).padStart(8, '0')}-0000-0000-0000-000000000000`;
     // far more distinct UUIDs than the decoder keeps shared copies of (4 x maxSenders)
     for (let i = 1; i <= 40; i++) {
-      const a = sampleAnnounce(legion, { uuid: uuid(i), vote: uuid(i + 1), seen: [{ uuid: uuid(i + 2), agoMs: 5 }] });
+      const a = sampleAnnounce(legion, {
+        uuid: uuid(i),
+        vote: uuid(i + 1),
+        seen: [{ uuid: uuid(i + 2), agoMs: 5 }],
+      });
       const d = dec.decode(encoder(null).encode(a), T).announce;
       expect([d.uuid, d.vote, d.seen[0]!.uuid]).toEqual([uuid(i), uuid(i + 1), uuid(i + 2)]);
     }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../sim/run.js';
-import { type TraceRecord, TraceHasher } from '../../sim/trace.js';
+import { TraceHasher, type TraceRecord } from '../../sim/trace.js';
 import { scenario } from './helpers.js';
 
 describe('determinism', () => {
@@ -44,8 +44,28 @@ describe('determinism', () => {
   it('hashes every record as the tab-joined values of its fields, nulls empty', () => {
     const records: TraceRecord[] = [
       { t: 1.5, kind: 'start', slot: 0, uuid: 'u0', valor: 10n, epoch: 3n },
-      { t: 2, kind: 'event', slot: 1, uuid: 'u1', event: 'node-joined', epoch: 3n, lord: null, member: 'u0', reason: null },
-      { t: 2.25, kind: 'event', slot: 1, uuid: 'u1', event: 'lord', epoch: 4n, lord: 'u1', member: null, reason: 'x' },
+      {
+        t: 2,
+        kind: 'event',
+        slot: 1,
+        uuid: 'u1',
+        event: 'node-joined',
+        epoch: 3n,
+        lord: null,
+        member: 'u0',
+        reason: null,
+      },
+      {
+        t: 2.25,
+        kind: 'event',
+        slot: 1,
+        uuid: 'u1',
+        event: 'lord',
+        epoch: 4n,
+        lord: 'u1',
+        member: null,
+        reason: 'x',
+      },
       { t: 3, kind: 'note', slot: null, text: 'a note' },
     ];
     const hasher = new TraceHasher();
