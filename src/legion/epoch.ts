@@ -7,9 +7,10 @@
  * - a candidate with enough votes first proposes maxEpoch + 1 and announces it;
  * - it takes the title only when quorum voters announce exactly that epoch while voting for it
  *   (they learn the proposal as the highest epoch they know, and announce at once);
- * - a voter that moves its vote away from someone burns the epoch it knew (maxEpoch + 1), so an
+ * - a voter's new vote goes out at an epoch above every one its old vote went out with: it burns
+ *   maxEpoch + 1 unless it already knows a higher epoch than its last announce carried, so an
  *   acknowledgement it gave one candidate can never be counted by another at the same epoch.
- * Any two quorums share a voter, and that voter acknowledged at most one candidate per epoch.
+ * Any two quorums share a voter, and that voter announced at most one vote per epoch.
  */
 import { emitEvent } from './events.js';
 import type { Step } from './step.js';

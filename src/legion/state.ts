@@ -11,9 +11,9 @@ export type Phase = 'starting' | 'running' | 'releasing' | 'dead';
 
 /**
  * A peer as last heard. Only peers we heard directly exist here; attestation only refreshes them.
- * What the peer announced is replaced as a whole when it changes; the two timestamps are
- * refreshed in place by the step that owns the table, since almost every packet changes nothing
- * else and a copy per packet and per attestation was most of a step's cost.
+ * The step that owns the table updates it in place: what the peer announced when it changes
+ * (PeerTable.revise), the two timestamps at every packet and attestation. A copy per packet was
+ * most of a step's cost. Whoever needs a lasting picture of a member copies it (memberInfo).
  */
 export interface PeerRecord {
   readonly uuid: string;
