@@ -39,7 +39,7 @@ export interface HostEnv<S> {
   /** when the next refresh is due after a step on a packet (src/legion/heard.ts, heardDueAfter) */
   readonly heardDueAfter?: ((state: S, due: number, packet: Announce, now: number) => number) | undefined;
   /** authenticates and parses a broadcast, once for all its receivers (see Simulation.open) */
-  open(bytes: Uint8Array): Decoded;
+  open(copy: Copy): Decoded;
   /** the opener's copy of a UUID, which packets naming it will carry (NativeDecoder.shared) */
   shared(uuid: string): string;
   record(r: TraceRecord): void;
@@ -47,7 +47,10 @@ export interface HostEnv<S> {
   log?(slot: number, e: Extract<Effect, { type: 'log' }>): void;
 }
 
-type Pending = { kind: 'input'; input: Input } | { kind: 'bytes'; bytes: Uint8Array; from: number };
+/** a copy of a broadcast: the broadcast itself, which holds its sender and bytes */
+export type Copy = Extract<SimEvent, { k: 'fanout' }>;
+
+type Pending = { kind: 'input'; input: Input } | { kind: 'copy'; copy: Copy };
 
 export class SimNode<S> {
   status: NodeStatus = 'down';
@@ -221,7 +224,7 @@ export class SimNode<S> {
     }
     while (this.inbox.length > 0 && this.status === 'up') {
       const p = this.inbox.shift()!;
-      if (p.kind === 'bytes') this.receive(p.bytes, p.from);
+      if (p.kind === 'copy') this.receive(p.copy);
       else this.input(p.input);
     }
   }
@@ -242,17 +245,18 @@ export class SimNode<S> {
     this.input({ type: 'tick' });
   }
 
-  /** A copy of a broadcast from slot `from` arrives. */
-  receive(bytes: Uint8Array, from: number): void {
+  /** A copy of a broadcast arrives. */
+  receive(copy: Copy): void {
     if (this.status === 'paused') {
-      this.inbox.push({ kind: 'bytes', bytes, from });
+      this.inbox.push({ kind: 'copy', copy });
       return;
     }
     if (this.status !== 'up') return;
     const env = this.env;
+    const from = copy.from;
     let packet: Announce;
     try {
-      packet = this.decoder!.admit(env.open(bytes), this.wall()).announce;
+      packet = this.decoder!.admit(env.open(copy), this.wall()).announce;
     } catch (e) {
       env.count(`drop:${isLegiondError(e) ? e.code : 'ERR_INTERNAL'}`);
       if (!isLegiondError(e)) throw e;

@@ -32,7 +32,7 @@ export interface WindowHost {
   setClock(t: number): void;
   /** a node's turn in the window begins (its records come after those of the node before) */
   turn(slot: number): void;
-  deliver(slot: number, bytes: Uint8Array, from: number): void;
+  deliver(slot: number, copy: Fanout): void;
   dispatch(ev: Exclude<LocalEvent, Fanout>): void;
 }
 
@@ -102,7 +102,7 @@ export class Windows {
         if (e.at > latest) latest = e.at;
         ran++;
         const item = e.item;
-        if (item.k === 'fanout') this.host.deliver(slot, item.bytes, item.from);
+        if (item.k === 'fanout') this.host.deliver(slot, item);
         else this.host.dispatch(item);
       }
     }

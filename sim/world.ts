@@ -14,7 +14,7 @@ import type { Announce } from '../src/protocol/types.js';
 import type { SimEvent } from './events.js';
 import { applyAction } from './faults.js';
 import { HeartbeatFolder } from './heartbeats.js';
-import { type HostEnv, type LordProbe, SimNode } from './host.js';
+import { type Copy, type HostEnv, type LordProbe, SimNode } from './host.js';
 import { Network } from './network.js';
 import { Observed } from './observed.js';
 import { Prng } from './prng.js';
@@ -85,7 +85,6 @@ export class Simulation<S = NativeState> {
   private copyTo = new Int32Array(0);
   /** opens broadcasts; every node shares the legion and keys, so one opening serves all receivers */
   private readonly opener: NativeDecoder;
-  private readonly opened = new WeakMap<Uint8Array, Decoded | LegiondError>();
   /** set when heartbeats are folded (sim/heartbeats.ts) */
   readonly folder: HeartbeatFolder | null;
   /** set when events run node by node within windows (sim/window.ts) */
@@ -126,7 +125,7 @@ export class Simulation<S = NativeState> {
       heardDueAfter:
         options.heardDueAfter ??
         (options.noteHeard ? undefined : (heardDueAfter as unknown as HostEnv<S>['heardDueAfter'])),
-      open: (bytes) => this.open(bytes),
+      open: (copy) => this.open(copy),
       shared: (uuid) => this.opener.shared(uuid),
       record: (r) => this.record(r),
       count: (what, n = 1) => this.counters.set(what, (this.counters.get(what) ?? 0) + n),
@@ -145,9 +144,9 @@ export class Simulation<S = NativeState> {
             turn: () => {
               if (this.held !== null) this.runStarts.push(this.held.length);
             },
-            deliver: (slot, bytes, from) => {
+            deliver: (slot, copy) => {
               this.deliveries++;
-              this.nodes[slot]!.receive(bytes, from);
+              this.nodes[slot]!.receive(copy);
             },
             dispatch: (ev) => this.dispatch(ev),
           })
@@ -295,16 +294,16 @@ export class Simulation<S = NativeState> {
    * bytes are the same for all); each receiver still runs its own legion and replay checks.
    * Decryption per receiver was a quarter of the simulator's time at N = 100.
    */
-  private open(bytes: Uint8Array): Decoded {
-    let d = this.opened.get(bytes);
-    if (d === undefined) {
+  private open(copy: Copy): Decoded {
+    let d = copy.opened;
+    if (d === null) {
       try {
-        d = this.opener.inspect(bytes);
+        d = this.opener.inspect(copy.bytes);
       } catch (e) {
         if (!isLegiondError(e)) throw e;
         d = e;
       }
-      this.opened.set(bytes, d);
+      copy.opened = d;
     }
     if (d instanceof LegiondError) throw d;
     return d;
@@ -344,6 +343,7 @@ export class Simulation<S = NativeState> {
       at: new Float64Array(m),
       to: new Int32Array(m),
       next: 0,
+      opened: null,
     };
     for (let i = 0; i < m; i++) {
       ev.at[i] = at[order[i]!]!;
@@ -361,7 +361,7 @@ export class Simulation<S = NativeState> {
     do {
       this.clock = ev.at[ev.next]!;
       this.deliveries++;
-      this.nodes[ev.to[ev.next]!]!.receive(ev.bytes, ev.from);
+      this.nodes[ev.to[ev.next]!]!.receive(ev);
       ev.next++;
     } while (ev.next < n && ev.at[ev.next]! < this.queue.peekTime() && ev.at[ev.next]! <= this.runUntil);
     if (ev.next < n) this.queue.push(ev.at[ev.next]!, ev);

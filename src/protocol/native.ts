@@ -276,8 +276,7 @@ export class NativeDecoder {
     if (d.announce.legion !== this.legion) {
       throw protocolError('ERR_WRONG_LEGION', `packet for legion ${JSON.stringify(d.announce.legion)}`);
     }
-    this.replay.check(d.announce.uuid, d.envelope.seq, d.envelope.sentAtMs, wallNowMs);
-    this.replay.accept(d.announce.uuid, d.envelope.seq);
+    this.replay.admit(d.announce.uuid, d.envelope.seq, d.envelope.sentAtMs, wallNowMs);
     return d;
   }
 

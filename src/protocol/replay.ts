@@ -50,6 +50,23 @@ export class ReplayGuard {
     }
   }
 
+  /**
+   * `check` then `accept` with one lookup: the receive path does both for every packet, and a
+   * legion of 1000 simulated on one machine makes 10^6 of them per round of announces.
+   */
+  admit(sender: string, seq: bigint, sentAtMs: number, wallNowMs: number): void {
+    const known = this.senders.get(sender);
+    if (known === undefined) {
+      this.check(sender, seq, sentAtMs, wallNowMs);
+      this.accept(sender, seq);
+      return;
+    }
+    if (seq <= known.seq)
+      throw protocolError('ERR_REPLAY', `seq ${seq} from ${sender} not above ${known.seq}`);
+    known.seq = seq;
+    known.heard = ++this.heard;
+  }
+
   /** Records an authenticated, accepted packet. */
   accept(sender: string, seq: bigint): void {
     const known = this.senders.get(sender);
