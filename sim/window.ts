@@ -61,20 +61,20 @@ export class Windows {
    */
   run(latencyMs: number, untilMs: number): number {
     const { queue } = this.host;
-    const first = queue.peek();
-    if (first === undefined || latencyMs <= 0) return 0;
-    let end = first.at + latencyMs;
+    if (queue.size === 0 || latencyMs <= 0) return 0;
+    const start = queue.peekTime();
+    let end = start + latencyMs;
     const inside = (at: number) => at < end && at <= untilMs;
     for (;;) {
-      const top = queue.peek();
-      if (top === undefined || !inside(top.at)) break;
-      const ev = top.item;
+      const topAt = queue.peekTime();
+      const ev = queue.peekItem();
+      if (ev === undefined || !inside(topAt)) break;
       if (ev.k === 'action' || ev.k === 'end') {
         // a fault touches several nodes: the window closes before it
-        end = top.at;
+        end = topAt;
         break;
       }
-      queue.pop();
+      queue.popItem();
       if (ev.k === 'fanout') {
         const n = ev.at.length;
         while (ev.next < n && inside(ev.at[ev.next]!)) {
@@ -84,7 +84,7 @@ export class Windows {
         }
         if (ev.next < n) queue.push(ev.at[ev.next]!, ev);
       } else {
-        this.add(ev.slot, top.at, ev);
+        this.add(ev.slot, topAt, ev);
       }
     }
     if (this.active.length === 0) return 0;
@@ -92,16 +92,17 @@ export class Windows {
     this.until = untilMs;
     const slots = this.active.sort((a, b) => a - b);
     let ran = 0;
-    let latest = first.at;
+    let latest = start;
     for (const slot of slots) {
       const q = this.local[slot]!;
       this.slot = slot;
       this.host.turn(slot);
-      for (let e = q.pop(); e !== undefined; e = q.pop()) {
-        this.host.setClock(e.at);
-        if (e.at > latest) latest = e.at;
+      while (q.size > 0) {
+        const at = q.peekTime();
+        const item = q.popItem()!;
+        this.host.setClock(at);
+        if (at > latest) latest = at;
         ran++;
-        const item = e.item;
         if (item.k === 'fanout') this.host.deliver(slot, item);
         else this.host.dispatch(item);
       }

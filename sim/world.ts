@@ -229,14 +229,15 @@ export class Simulation<S = NativeState> {
           continue;
         }
       }
-      const next = this.queue.pop();
-      if (!next) {
+      const at = this.queue.peekTime();
+      const item = this.queue.popItem();
+      if (item === undefined) {
         this.finished = true;
         return false;
       }
-      this.clock = next.at;
+      this.clock = at;
       this.events++;
-      if (!this.dispatch(next.item)) {
+      if (!this.dispatch(item)) {
         this.finished = true;
         return false;
       }

@@ -314,4 +314,27 @@ describe('prng and queue', () => {
     for (let e = q.pop(); e; e = q.pop()) got.push(e.item);
     expect(got).toEqual(expected);
   });
+
+  it('pushes and pops interleaved keep that order, across growth', () => {
+    const q = new EventQueue<number>();
+    const rng = new Prng(2);
+    // the reference: pending events kept sorted by (time, insertion)
+    const pending: { at: number; id: number }[] = [];
+    let id = 0;
+    for (let step = 0; step < 5000; step++) {
+      if (pending.length === 0 || rng.float() < 0.55) {
+        const at = rng.int(50);
+        q.push(at, id);
+        pending.push({ at, id: id++ });
+        pending.sort((x, y) => x.at - y.at || x.id - y.id);
+      } else {
+        const want = pending.shift()!;
+        expect(q.peekTime()).toBe(want.at);
+        expect(q.peekItem()).toBe(want.id);
+        expect(q.popItem()).toBe(want.id);
+      }
+      expect(q.size).toBe(pending.length);
+    }
+    expect(q.size).toBeGreaterThan(16);
+  });
 });
