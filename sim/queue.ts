@@ -21,22 +21,14 @@ export class EventQueue<T> {
   push(at: number, item: T): void {
     if (this.n === this.at.length) this.grow();
     const s = this.counter++;
-    const ats = this.at;
-    const seqs = this.seq;
-    const items = this.items;
     let i = this.n++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const pa = ats[parent]!;
-      if (!(at < pa || (at === pa && s < seqs[parent]!))) break;
-      ats[i] = pa;
-      seqs[i] = seqs[parent]!;
-      items[i] = items[parent];
+      if (!this.before(at, s, parent)) break;
+      this.move(i, parent);
       i = parent;
     }
-    ats[i] = at;
-    seqs[i] = s;
-    items[i] = item;
+    this.put(i, at, s, item);
   }
 
   /** the next event without taking it out */
@@ -63,14 +55,12 @@ export class EventQueue<T> {
   popItem(): T | undefined {
     const n = this.n;
     if (n === 0) return undefined;
-    const ats = this.at;
-    const seqs = this.seq;
     const items = this.items;
     const top = items[0];
     const last = n - 1;
     this.n = last;
-    const at = ats[last]!;
-    const s = seqs[last]!;
+    const at = this.at[last]!;
+    const s = this.seq[last]!;
     const item = items[last];
     items[last] = undefined;
     if (last > 0) {
@@ -79,20 +69,32 @@ export class EventQueue<T> {
         const l = 2 * i + 1;
         if (l >= last) break;
         const r = l + 1;
-        let c = l;
-        if (r < last && (ats[r]! < ats[l]! || (ats[r] === ats[l] && seqs[r]! < seqs[l]!))) c = r;
-        const ca = ats[c]!;
-        if (!(ca < at || (ca === at && seqs[c]! < s))) break;
-        ats[i] = ca;
-        seqs[i] = seqs[c]!;
-        items[i] = items[c];
+        const c = r < last && this.before(this.at[r]!, this.seq[r]!, l) ? r : l;
+        if (this.before(at, s, c)) break;
+        this.move(i, c);
         i = c;
       }
-      ats[i] = at;
-      seqs[i] = s;
-      items[i] = item;
+      this.put(i, at, s, item);
     }
     return top;
+  }
+
+  /** whether an event at `at` with sequence `s` comes before the one in slot `i` */
+  private before(at: number, s: number, i: number): boolean {
+    const ai = this.at[i]!;
+    return at < ai || (at === ai && s < this.seq[i]!);
+  }
+
+  private move(to: number, from: number): void {
+    this.at[to] = this.at[from]!;
+    this.seq[to] = this.seq[from]!;
+    this.items[to] = this.items[from];
+  }
+
+  private put(i: number, at: number, s: number, item: T | undefined): void {
+    this.at[i] = at;
+    this.seq[i] = s;
+    this.items[i] = item;
   }
 
   private grow(): void {
