@@ -73,15 +73,9 @@ export class PeerTable extends Map<string, PeerRecord> {
     } else if (old.vote !== rec.vote || old.name !== rec.name || old.epoch !== rec.epoch) {
       this.votes++;
     }
-    if (old?.vote !== rec.vote) {
-      if (old !== undefined) this.untally(old.vote);
-      if (rec.vote !== null) this.tally.add(rec.vote);
-    }
     const live = rec.lastDirectMs > rec.attestedMs ? rec.lastDirectMs : rec.attestedMs;
     if (live < this.livenessFloor) this.livenessFloor = live;
-    if (rec.flags.lord) this.claimants.add(uuid);
-    else if (old?.flags.lord) this.claimants.delete(uuid);
-    this.trackBest(old?.valor, rec);
+    this.retrack(uuid, rec, old?.vote, old?.flags.lord ?? false, old?.valor);
     this.trackFresh(old, rec);
     return this;
   }
@@ -106,14 +100,29 @@ export class PeerTable extends Map<string, PeerRecord> {
     w.viewDigest = next.viewDigest;
     // liveness only moves later, so the floor stays a bound
     if (now > rec.lastDirectMs) rec.lastDirectMs = now;
-    if (prevVote !== next.vote) {
-      this.untally(prevVote);
-      if (next.vote !== null) this.tally.add(next.vote);
-    }
-    if (next.flags.lord) this.claimants.add(rec.uuid);
-    else if (wasLord) this.claimants.delete(rec.uuid);
-    this.trackBest(prevValor, rec);
+    this.retrack(rec.uuid, rec, prevVote, wasLord, prevValor);
     this.heardDirectly(rec);
+  }
+
+  /**
+   * The tally, the claimants and the best candidate after member `uuid` came to announce `rec`
+   * (`set` and `revise` alike); the `prev…` values are what it announced before, undefined for a
+   * newcomer.
+   */
+  private retrack(
+    uuid: string,
+    rec: PeerRecord,
+    prevVote: string | null | undefined,
+    wasLord: boolean,
+    prevValor: bigint | undefined,
+  ): void {
+    if (prevVote !== rec.vote) {
+      if (prevVote !== undefined) this.untally(prevVote);
+      if (rec.vote !== null) this.tally.add(rec.vote);
+    }
+    if (rec.flags.lord) this.claimants.add(uuid);
+    else if (wasLord) this.claimants.delete(uuid);
+    this.trackBest(prevValor, rec);
   }
 
   override delete(uuid: string): boolean {

@@ -37,17 +37,9 @@ export class ReplayGuard {
 
   /** Throws ERR_REPLAY if the packet must be refused; changes nothing. */
   check(sender: string, seq: bigint, sentAtMs: number, wallNowMs: number): void {
-    const last = this.senders.get(sender)?.seq;
-    if (last !== undefined) {
-      if (seq <= last) throw protocolError('ERR_REPLAY', `seq ${seq} from ${sender} not above ${last}`);
-      return;
-    }
-    if (!(Math.abs(sentAtMs - wallNowMs) <= this.windowMs)) {
-      throw protocolError(
-        'ERR_REPLAY',
-        `first packet from ${sender} sent at ${sentAtMs}, now ${wallNowMs}, outside ±${this.windowMs} ms`,
-      );
-    }
+    const known = this.senders.get(sender);
+    if (known !== undefined) refuseOld(sender, seq, known.seq);
+    else this.checkWindow(sender, sentAtMs, wallNowMs);
   }
 
   /**
@@ -57,24 +49,37 @@ export class ReplayGuard {
   admit(sender: string, seq: bigint, sentAtMs: number, wallNowMs: number): void {
     const known = this.senders.get(sender);
     if (known === undefined) {
-      this.check(sender, seq, sentAtMs, wallNowMs);
-      this.accept(sender, seq);
+      this.checkWindow(sender, sentAtMs, wallNowMs);
+      this.insert(sender, seq);
       return;
     }
-    if (seq <= known.seq)
-      throw protocolError('ERR_REPLAY', `seq ${seq} from ${sender} not above ${known.seq}`);
-    known.seq = seq;
-    known.heard = ++this.heard;
+    refuseOld(sender, seq, known.seq);
+    this.touch(known, seq);
   }
 
   /** Records an authenticated, accepted packet. */
   accept(sender: string, seq: bigint): void {
     const known = this.senders.get(sender);
-    if (known !== undefined) {
-      known.seq = seq;
-      known.heard = ++this.heard;
-      return;
+    if (known !== undefined) this.touch(known, seq);
+    else this.insert(sender, seq);
+  }
+
+  /** a sender we do not track is accepted only while its clock is within the window of ours */
+  private checkWindow(sender: string, sentAtMs: number, wallNowMs: number): void {
+    if (!(Math.abs(sentAtMs - wallNowMs) <= this.windowMs)) {
+      throw protocolError(
+        'ERR_REPLAY',
+        `first packet from ${sender} sent at ${sentAtMs}, now ${wallNowMs}, outside ±${this.windowMs} ms`,
+      );
     }
+  }
+
+  private touch(known: { seq: bigint; heard: number }, seq: bigint): void {
+    known.seq = seq;
+    known.heard = ++this.heard;
+  }
+
+  private insert(sender: string, seq: bigint): void {
     this.senders.set(sender, { seq, heard: ++this.heard });
     if (this.senders.size > this.maxSenders) this.evictStalest();
   }
@@ -98,4 +103,8 @@ export class ReplayGuard {
   forget(sender: string): void {
     this.senders.delete(sender);
   }
+}
+
+function refuseOld(sender: string, seq: bigint, last: bigint): void {
+  if (seq <= last) throw protocolError('ERR_REPLAY', `seq ${seq} from ${sender} not above ${last}`);
 }
