@@ -88,6 +88,8 @@ export class LegionHost {
     this.work = new LordWork({
       config: cfg,
       logger: log,
+      now: () => clock.mono(),
+      stateDir: this.o.stateDir,
       view: () => this.runner.view(),
       onLordHookFailed: (stepdownMs) =>
         this.runner.command({ type: 'hook-failed', event: 'lord', stepdownMs }),
@@ -107,10 +109,12 @@ export class LegionHost {
       transport,
       clock,
       logger: log,
-      holdTimeoutMs: cfg.holdTimeoutMs,
+      // a release waits for the workload to stop (up to its grace) and then for the unlord hooks
+      holdTimeoutMs: cfg.holdTimeoutMs + this.work.stopBoundMs(),
       sink: {
         onEvent: (ev) => this.onEvent(ev),
         drained: () => this.work.drained(),
+        onLease: (lease) => this.work.onLease(lease),
       },
     });
     log.info(
@@ -233,8 +237,9 @@ export class LegionHost {
   reconfigure(cfg: LegionConfig): void {
     this.cfg = cfg;
     this.baseValor = cfg.valor;
+    const changed = this.work.reconfigure(cfg);
+    if (changed.length > 0) this.o.logger.info({ legion: cfg.name, changed }, 'SIGHUP: lord-only work replaced');
     this.runner.command({ type: 'reconfigure', params: this.tunables(cfg) });
-    this.work.reconfigure(cfg);
   }
 
   /** the core's parameters that come from the config file (identity aside) */

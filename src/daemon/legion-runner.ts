@@ -8,6 +8,7 @@ import type {
   LegionParams,
   LegionView,
   Machine,
+  WorkLease,
 } from '../legion/types.js';
 import type { Transport } from '../transport/types.js';
 import { Counters, RateLimiter } from './counters.js';
@@ -32,12 +33,15 @@ export const systemClock: Clock = {
 export interface EventSink {
   onEvent(event: LegionEvent): void;
   drained(): Promise<void>;
+  /** after every step: the lease lord-only work runs under (Machine.workLease) */
+  onLease?(lease: WorkLease | null): void;
 }
 
 export interface RunnerOptions<S, P> {
   params: LegionParams;
   machine: Machine<S, P>;
   codec: WireCodec<P>;
+  /** replaced in place by replaceTransport */
   transport: Transport;
   sink: EventSink;
   logger: Logger;
@@ -154,10 +158,29 @@ export class LegionRunner<S, P> {
 
   private apply(input: Input<P>): void {
     if (this.closed) return;
-    const result = this.o.machine.step(this.state, input, this.ctx());
+    const ctx = this.ctx();
+    const result = this.o.machine.step(this.state, input, ctx);
     this.state = result.state;
     for (const effect of result.effects) this.carryOut(effect);
+    // after the effects: a send in this step is what renews the lease
+    this.o.sink.onLease?.(this.o.machine.workLease(this.state, ctx.now));
     if (!this.stopped) this.arm(result.wakeAt);
+  }
+
+  /** the lease lord-only work runs under, at this instant */
+  workLease(): WorkLease | null {
+    return this.o.machine.workLease(this.state, this.clock.mono());
+  }
+
+  /**
+   * Swaps the socket under a running core (a reload that changed bind, peers or multicast):
+   * state, identity and epoch stay, so no lordship ends because a transport changed.
+   */
+  async replaceTransport(next: Transport): Promise<void> {
+    const old = this.o.transport;
+    this.o.transport = next;
+    next.onDatagram((d) => this.onBytes(d.bytes));
+    await old.close();
   }
 
   /**

@@ -1,35 +1,55 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { LegionConfig } from '../config/types.js';
 import { CronRunner, DaemonSupervisor, HookRunner, ValorChecks, viewContext } from '../hooks/index.js';
-import type { LegionEvent, LegionView } from '../legion/types.js';
+import { LeaseCell } from '../hooks/lease.js';
+import type { LegionEvent, LegionView, WorkLease } from '../legion/types.js';
 import type { Logger } from './logger.js';
+
+/**
+ * Taken off the core's fence before the guards see it: covers the guard's polling (20 ms), the
+ * resolution of the clock it reads (10 ms), the pipe, and a successor's spawn being quicker than
+ * ours to die.
+ */
+export const FENCE_MARGIN_MS = 100;
 
 export interface LordWorkOptions {
   config: LegionConfig;
   logger: Logger;
   view: () => LegionView;
+  /** monotonic ms, the clock the core's lease is on */
+  now: () => number;
+  stateDir: string | null;
   onLordHookFailed: (stepdownMs: number) => void;
   onEffectiveValor: (valor: bigint) => void;
 }
 
 /**
  * Everything a legion runs on this host because of its events: hooks (serial, in event order),
- * cron entries and attached daemons that live only while this node is lord, and valor checks.
+ * the lord-only work (cron runs and attached daemons, each under a guard bound to the lease), and
+ * valor checks.
+ *
+ * Ordering is the point: lord-only work is started and stopped by tasks queued among the hooks,
+ * so the workload stops before the unlord hooks run (which may, say, drop the VIP) and starts
+ * only after the lord hooks have finished (which took it). The core's release waits for that
+ * queue to drain, so a successor is not elected while this node's workload still runs.
  */
 export class LordWork {
+  readonly lease: LeaseCell;
   private readonly hooks: HookRunner;
-  private readonly cron: CronRunner;
-  private readonly daemons: DaemonSupervisor;
-  private readonly checks: ValorChecks;
+  private cron: CronRunner;
+  private daemons: DaemonSupervisor;
+  private checks: ValorChecks;
   private cfg: LegionConfig;
   private lord = false;
+  private closed = false;
   private base: bigint;
 
-  constructor(o: LordWorkOptions) {
+  constructor(private readonly o: LordWorkOptions) {
     this.cfg = o.config;
     this.base = o.config.valor;
-    const legion = o.config.name;
+    this.lease = new LeaseCell(o.now);
     this.hooks = new HookRunner({
-      legion,
+      legion: o.config.name,
       timeoutMs: o.config.hookTimeoutMs,
       logger: o.logger,
       onResult: (r) => {
@@ -40,27 +60,49 @@ export class LordWork {
         }
       },
     });
-    const context = () => viewContext(o.view(), 'cron');
-    this.cron = new CronRunner({
-      legion,
-      entries: o.config.cron,
-      isLord: () => this.lord,
-      context,
-      logger: o.logger,
+    this.cron = this.makeCron(this.cfg);
+    this.daemons = this.makeDaemons(this.cfg);
+    this.checks = this.makeChecks(this.cfg);
+  }
+
+  private makeCron(cfg: LegionConfig): CronRunner {
+    return new CronRunner({
+      legion: cfg.name,
+      entries: cfg.cron,
+      lease: this.lease,
+      fenceGraceMs: cfg.intervalMs,
+      stateDir: this.o.stateDir,
+      context: () => viewContext(this.o.view(), 'cron'),
+      logger: this.o.logger,
     });
-    this.daemons = new DaemonSupervisor({
-      legion,
-      entries: o.config.daemons,
-      context: () => viewContext(o.view(), 'daemon'),
-      logger: o.logger,
+  }
+
+  private makeDaemons(cfg: LegionConfig): DaemonSupervisor {
+    return new DaemonSupervisor({
+      legion: cfg.name,
+      entries: cfg.daemons,
+      lease: this.lease,
+      fenceGraceMs: cfg.intervalMs,
+      stateDir: this.o.stateDir,
+      context: () => viewContext(this.o.view(), 'daemon'),
+      logger: this.o.logger,
     });
-    this.checks = new ValorChecks({
-      legion,
-      entries: o.config.checks,
-      logger: o.logger,
-      context: () => viewContext(o.view(), 'check'),
-      onChange: () => o.onEffectiveValor(this.checks.effective(this.base)),
+  }
+
+  private makeChecks(cfg: LegionConfig): ValorChecks {
+    const checks: ValorChecks = new ValorChecks({
+      legion: cfg.name,
+      entries: cfg.checks,
+      logger: this.o.logger,
+      context: () => viewContext(this.o.view(), 'check'),
+      onChange: () => this.o.onEffectiveValor(checks.effective(this.base)),
     });
+    return checks;
+  }
+
+  /** the core's lease after a step; the guards and spawn checks see it with the margin off */
+  onLease(lease: WorkLease | null): void {
+    this.lease.set(lease === null ? null : { ...lease, fenceAtMs: lease.fenceAtMs - FENCE_MARGIN_MS });
   }
 
   effectiveValor(base: bigint): bigint {
@@ -78,6 +120,10 @@ export class LordWork {
     }));
   }
 
+  workStatus() {
+    return { lord: this.lord, daemons: this.daemons.status(), cronRunning: this.cron.busy };
+  }
+
   startChecks(): void {
     this.checks.start();
     this.cron.start();
@@ -85,35 +131,80 @@ export class LordWork {
 
   onEvent(ev: LegionEvent): void {
     if (ev.type === 'unlord' || ev.type === 'death') {
-      // the workload stops before the unlord hooks run (which may, say, drop the VIP)
       this.lord = false;
-      void this.daemons.stop();
+      this.hooks.enqueueTask('stop lord-only work', () => this.stopWork());
     }
     this.hooks.enqueue(ev, this.cfg.hooks[ev.type]);
     if (ev.type === 'lord') {
       this.lord = true;
-      // attached daemons start only once the lord hooks (say, taking the VIP) have finished
-      void this.hooks.drained().then(() => {
-        if (this.lord && this.cfg.daemons.length > 0) this.daemons.start();
+      this.hooks.enqueueTask('start attached daemons', async () => {
+        // the supervisor checks the lease again at each spawn
+        if (this.lord && !this.closed) this.daemons.start();
       });
     }
   }
 
+  /** every hook and work task queued so far has finished */
   drained(): Promise<void> {
     return this.hooks.drained();
   }
 
-  reconfigure(cfg: LegionConfig): void {
+  /** the longest a stop of lord-only work takes: the largest grace of a daemon or a cron run */
+  stopBoundMs(): number {
+    return Math.max(1000, ...this.cfg.daemons.map((d) => d.graceMs));
+  }
+
+  /**
+   * SIGHUP. Hooks and timeouts apply to what starts from now on. Changed cron entries, daemons or
+   * checks are replaced: the new set starts under the same lease, after the old set has stopped
+   * (queued among the hooks, so a reload cannot slip a second workload past an unlord).
+   */
+  reconfigure(cfg: LegionConfig): string[] {
+    const prev = this.cfg;
     this.cfg = cfg;
     this.hooks.setTimeoutMs(cfg.hookTimeoutMs);
+    const changed: string[] = [];
+    if (!isDeepStrictEqual(prev.cron, cfg.cron)) {
+      changed.push('cron');
+      const old = this.cron;
+      this.cron = this.makeCron(cfg);
+      void old.stop().then(() => {
+        if (!this.closed) this.cron.start();
+      });
+    }
+    if (!isDeepStrictEqual(prev.daemons, cfg.daemons)) {
+      changed.push('daemons');
+      const old = this.daemons;
+      const next = this.makeDaemons(cfg);
+      this.hooks.enqueueTask('replace attached daemons', async () => {
+        await old.stop();
+        this.daemons = next;
+        if (this.lord && !this.closed) next.start();
+      });
+    }
+    if (!isDeepStrictEqual(prev.checks, cfg.checks)) {
+      changed.push('checks');
+      const old = this.checks;
+      this.checks = this.makeChecks(cfg);
+      void old.stop();
+      this.checks.start();
+      this.o.onEffectiveValor(this.checks.effective(this.base));
+    }
+    return changed;
+  }
+
+  private async stopWork(): Promise<void> {
+    await Promise.all([this.cron.stopRuns(), this.daemons.stop()]);
   }
 
   /** before a departure: the lord-only workload ends first */
   async stopLordWork(): Promise<void> {
+    this.lord = false;
     await Promise.all([this.cron.stop(), this.daemons.stop(), this.checks.stop()]);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.stopLordWork();
     await this.hooks.close();
   }

@@ -1,21 +1,11 @@
 /**
- * The lease that lord-only work runs under, as the shell hands it to the hook side.
- *
- * The core computes it (Machine.workLease); the runner publishes every change. Two questions are
- * kept apart because they have different answers during a hand-over:
- * - `fenceAtMs`: the monotonic instant by which every lord-only process of this node must be gone,
- *   because after it another node may have been elected. It holds as long as this node's
- *   announces still claim the title (a releasing lord keeps claiming until its work is stopped).
- * - `mayStart`: whether new work (a cron run, a daemon start or restart) may begin now: a lord
- *   whose lord event went out, not releasing, with a fresh lease and no recent stall.
+ * The lease that lord-only work runs under, as the shell hands it to the hook side. The core
+ * computes it (Machine.workLease, see WorkLease for what its fields mean); the shell publishes
+ * every change, with its safety margin already taken off `fenceAtMs`.
  */
-export interface WorkLease {
-  /** the epoch of the lordship this lease belongs to */
-  readonly epoch: bigint;
-  /** monotonic ms: every lord-only process is killed by then */
-  readonly fenceAtMs: number;
-  readonly mayStart: boolean;
-}
+import type { WorkLease } from '../legion/types.js';
+
+export type { WorkLease };
 
 /** Read side of the lease for cron, attached daemons and their guards. */
 export interface LeaseSource {

@@ -28,11 +28,24 @@ export interface HookRunnerInit {
   maxLines?: number;
 }
 
-interface Job {
+interface CommandJob {
+  kind: 'command';
   event: HookEvent;
   command: HookCommand;
   context: HookContext;
 }
+
+/**
+ * Work that must keep its place among the hooks: stopping lord-only work before the unlord hooks,
+ * starting it after the lord hooks. It runs even after close (a stop must never be dropped).
+ */
+interface TaskJob {
+  kind: 'task';
+  name: string;
+  run: () => Promise<void>;
+}
+
+type Job = CommandJob | TaskJob;
 
 export class HookRunner {
   private readonly queue: Job[] = [];
@@ -58,7 +71,17 @@ export class HookRunner {
     if (commands.length === 0) return;
     // The context is taken now, so each hook sees its own event even if it runs later.
     const context = eventContext(this.init.legion, event);
-    for (const command of commands) this.queue.push({ event: event.type, command, context });
+    for (const command of commands) this.queue.push({ kind: 'command', event: event.type, command, context });
+    this.kick();
+  }
+
+  /** Queues `run` behind everything already queued; a task that throws is logged and skipped. */
+  enqueueTask(name: string, run: () => Promise<void>): void {
+    this.queue.push({ kind: 'task', name, run });
+    this.kick();
+  }
+
+  private kick(): void {
     if (!this.pumping) {
       this.pumping = true;
       setImmediate(() => void this.pump());
@@ -83,7 +106,9 @@ export class HookRunner {
   /** Drops what is queued, kills the running command's group and resolves once it is gone. */
   async close(): Promise<void> {
     this.closed = true;
-    const dropped = this.queue.splice(0);
+    const all = this.queue.splice(0);
+    const dropped = all.filter((j): j is CommandJob => j.kind === 'command');
+    this.queue.push(...all.filter((j) => j.kind === 'task'));
     if (dropped.length > 0) {
       this.init.logger.warn(
         { legion: this.init.legion, dropped: dropped.map((j) => `${j.event}: ${commandText(j.command)}`) },
@@ -107,6 +132,14 @@ export class HookRunner {
   }
 
   private async run(job: Job): Promise<void> {
+    if (job.kind === 'task') {
+      try {
+        await job.run();
+      } catch (e) {
+        this.init.logger.error({ legion: this.init.legion, task: job.name, err: e }, 'lord-work task failed');
+      }
+      return;
+    }
     const { legion, logger } = this.init;
     const logFields = { legion, event: job.event, command: commandText(job.command) };
     logger.info(logFields, 'hook started');

@@ -133,5 +133,6 @@ export function announceIfNeeded(st: Step, force = false): void {
   }
   st.effects.push({ type: 'send', packet: buildAnnounce(st, m) });
   s.lastSent = m;
+  s.lastAnnounceMs = st.now;
   scheduleNext(st);
 }

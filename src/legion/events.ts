@@ -76,7 +76,9 @@ export function emitEvent(
 ): void {
   const event: LegionEvent = {
     type,
-    epoch: st.s.maxEpoch,
+    // lord and unlord are about this node's lordship: its epoch, even if a higher one is known
+    // by now (a proposal heard during lord_delay, an epoch burnt by the vote that preempted it)
+    epoch: type === 'lord' || type === 'unlord' ? st.s.lordEpoch : st.s.maxEpoch,
     self: selfInfo(st),
     lord: lordInfo(st),
     members: st.s.params.eventMembers === false ? [] : membersSnapshot(st),

@@ -2,6 +2,7 @@
 import { overtakeHigherEpoch, proposal, takeProposedEpoch } from './epoch.js';
 import { emitEvent } from './events.js';
 import { leaseHoldsUntil, quorumAgrees, votesForSelf } from './quorum.js';
+import { beginRelease, stepDown } from './release.js';
 import { selfCandidate } from './self.js';
 import { log, type Step } from './step.js';
 
@@ -10,18 +11,6 @@ export function checkJoin(st: Step): void {
   st.s.joined = true;
   log(st, 'info', 'quorum reached', { quorum: st.s.params.quorum });
   emitEvent(st, 'join');
-}
-
-/** Gives up lordship now. An `unlord` event follows only a `lord` event that went out. */
-export function stepDown(st: Step, reason: string): void {
-  const { s } = st;
-  if (!s.lord) return;
-  const announced = s.lordEventSent;
-  s.lord = false;
-  s.lordEventAtMs = null;
-  s.lordEventSent = false;
-  log(st, 'info', 'stepped down', { reason, epoch: s.lordEpoch.toString(), lordEventSent: announced });
-  if (announced) emitEvent(st, 'unlord', { reason });
 }
 
 /** Why a sitting lord can no longer hold the title, or null if it can. */
@@ -38,10 +27,15 @@ export function updateLordship(st: Step): void {
   if (!s.lord && s.vote !== s.params.uuid) s.proposedEpoch = null;
   if (s.lord) {
     const reason = leaseBroken(st);
-    if (reason !== null) stepDown(st, reason);
+    // Only a lease that ran out ends at once: then others may be electing already. Any other
+    // reason hands over through a release, so this node's work stops before a successor's starts.
+    if (reason === 'lease') stepDown(st, reason);
+    else if (reason !== null) beginRelease(st, 'stepdown', reason);
     else overtakeHigherEpoch(st);
   } else if (
     now >= s.noLordUntilMs &&
+    // a live member still claims the title: its work may still run, so wait for its release
+    s.peers.claimants.size === 0 &&
     selfCandidate(st) &&
     s.vote === s.params.uuid &&
     votesForSelf(st) >= s.params.quorum

@@ -18,6 +18,7 @@ import { beginStep, log, type Step } from './step.js';
 import type { Ctx, Input, Machine, StepResult } from './types.js';
 import { nativeView } from './view.js';
 import { chooseVote } from './vote.js';
+import { nativeWorkLease } from './work-lease.js';
 import { planWake } from './wake.js';
 
 export type { NativeState } from './state.js';
@@ -120,4 +121,5 @@ export const nativeMachine: Machine<NativeState, Announce> = {
   init: initialState,
   step,
   view: nativeView,
+  workLease: nativeWorkLease,
 };

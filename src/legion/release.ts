@@ -5,10 +5,21 @@
  */
 import { buildAnnounce, currentMaterial } from './announce.js';
 import { emitEvent } from './events.js';
-import { stepDown } from './lordship.js';
 import { log, type Step } from './step.js';
 
 export const DEATH_ANNOUNCE_REPEAT = 3;
+
+/** Gives up lordship now. An `unlord` event follows only a `lord` event that went out. */
+export function stepDown(st: Step, reason: string): void {
+  const { s } = st;
+  if (!s.lord) return;
+  const announced = s.lordEventSent;
+  s.lord = false;
+  s.lordEventAtMs = null;
+  s.lordEventSent = false;
+  log(st, 'info', 'stepped down', { reason, epoch: s.lordEpoch.toString(), lordEventSent: announced });
+  if (announced) emitEvent(st, 'unlord', { reason });
+}
 
 export function beginRelease(st: Step, kind: 'stepdown' | 'shutdown', reason: string): void {
   const { s } = st;

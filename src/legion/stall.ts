@@ -2,7 +2,7 @@
  * A node whose own event loop stalled (SIGSTOP, a long GC) must neither keep a lease it can no
  * longer prove nor blame its peers for the silence it caused.
  */
-import { stepDown } from './lordship.js';
+import { stepDown } from './release.js';
 import { votesForSelf } from './quorum.js';
 import { log, type Step } from './step.js';
 

@@ -77,6 +77,8 @@ export interface NativeState {
   readonly stallWakeMs: number;
   readonly nextAnnounceMs: number;
   readonly lastSent: SentMaterial | null;
+  /** monotonic ms of the last announce sent: peers cannot time this node out before it + tolerance */
+  readonly lastAnnounceMs: number;
   readonly release: Release | null;
 }
 
@@ -102,6 +104,7 @@ export function initialState(params: LegionParams, ctx: Ctx): NativeState {
     stallWakeMs: Number.NEGATIVE_INFINITY,
     nextAnnounceMs: Number.POSITIVE_INFINITY,
     lastSent: null,
+    lastAnnounceMs: Number.NEGATIVE_INFINITY,
     release: null,
   };
   peers.owner = state;

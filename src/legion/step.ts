@@ -56,6 +56,7 @@ function copyState(s: NativeState): WorkState {
     stallWakeMs: s.stallWakeMs,
     nextAnnounceMs: s.nextAnnounceMs,
     lastSent: s.lastSent,
+    lastAnnounceMs: s.lastAnnounceMs,
     release: s.release,
   };
 }

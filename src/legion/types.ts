@@ -88,6 +88,7 @@ export interface MemberInfo {
 
 export interface LegionEvent {
   type: HookEvent;
+  /** `lord`, `unlord`: the epoch of this node's lordship; other events: the highest epoch known */
   epoch: bigint;
   self: MemberInfo;
   lord: MemberInfo | null;
@@ -134,6 +135,22 @@ export interface LegionView {
   phase: 'starting' | 'running' | 'releasing' | 'dead';
 }
 
+/**
+ * The lease lord-only work runs under (cron runs, attached daemons). Two answers are kept apart
+ * because they differ during a hand-over:
+ * - `fenceAtMs`: the monotonic instant by which every lord-only process of this node must be gone,
+ *   because from then on another node may have been elected. It stands while this node's announces
+ *   claim the title (a releasing lord keeps claiming until its work has stopped).
+ * - `mayStart`: whether new work may begin now: lord, its lord event out, not releasing, not
+ *   freshly woken from a stall.
+ */
+export interface WorkLease {
+  /** the epoch of the lordship the lease belongs to */
+  readonly epoch: bigint;
+  readonly fenceAtMs: number;
+  readonly mayStart: boolean;
+}
+
 /** Both the native and the uWSGI-compatible cores implement this, so shell and simulator treat them alike. */
 export interface Machine<S, P = Announce> {
   init(params: LegionParams, ctx: Ctx): S;
@@ -143,4 +160,6 @@ export interface Machine<S, P = Announce> {
    */
   step(state: S, input: Input<P>, ctx: Ctx): StepResult<S, P>;
   view(state: S, ctx: Ctx): LegionView;
+  /** the lease for lord-only work at `now`, or null when this node claims no lordship; cheap */
+  workLease(state: S, now: number): WorkLease | null;
 }

@@ -14,7 +14,17 @@
  * Announces carry `unix: 0`; the codec stamps `unix` and `lord` from the wall clock.
  */
 import type { UwsgiAnnounce } from '../protocol/uwsgi.js';
-import type { Command, Ctx, Effect, HookEvent, Input, LegionParams, Machine, StepResult } from './types.js';
+import type {
+  Command,
+  Ctx,
+  Effect,
+  HookEvent,
+  Input,
+  LegionParams,
+  Machine,
+  StepResult,
+  WorkLease,
+} from './types.js';
 import { ballot, checksumOf, countVotes } from './uwsgi-election.js';
 import { applyAnnounce, expireMembers, nextExpiry } from './uwsgi-members.js';
 import type { UwsgiParams, UwsgiState } from './uwsgi-types.js';
@@ -49,6 +59,7 @@ function init(params: LegionParams & { pid?: number }, ctx: Ctx): UwsgiState {
     epoch: p.initialEpoch,
     lordUuid: null,
     nextAnnounceAtMs: ctx.now,
+    lastAnnounceMs: Number.NEGATIVE_INFINITY,
     stepdownUntilMs: null,
   };
 }
@@ -168,7 +179,7 @@ function settle(t: Turn, ctx: Ctx): void {
   }
   if (t.announce || t.now >= t.s.nextAnnounceAtMs) {
     t.effects.push({ type: 'send', packet: announceOf(t.s, t.now, false) });
-    t.s = { ...t.s, nextAnnounceAtMs: t.now + jittered(t.s.params, ctx.rand) };
+    t.s = { ...t.s, nextAnnounceAtMs: t.now + jittered(t.s.params, ctx.rand), lastAnnounceMs: t.now };
   }
 }
 
@@ -265,8 +276,19 @@ function wakeAt(s: UwsgiState, now: number): number {
   return at;
 }
 
+/**
+ * uWSGI peers drop a member a tolerance after they last heard it, so nobody can have elected a
+ * successor before our last announce + tolerance (+ lord_delay for the successor's own event).
+ */
+function workLease(s: UwsgiState, now: number): WorkLease | null {
+  if (s.phase !== 'running' || s.lordSinceMs === null || !Number.isFinite(s.lastAnnounceMs)) return null;
+  const fenceAtMs = s.lastAnnounceMs + s.params.toleranceMs + s.params.lordDelayMs;
+  return { epoch: s.epoch, fenceAtMs, mayStart: now < fenceAtMs };
+}
+
 export const uwsgiMachine: Machine<UwsgiState, UwsgiAnnounce> = {
   init,
   step,
   view: (s, ctx) => viewOf(s, ctx.now),
+  workLease,
 };

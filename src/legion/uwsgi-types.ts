@@ -51,6 +51,8 @@ export interface UwsgiState {
   /** uuid of the lord last confirmed by quorum (possibly self), null if none yet */
   lordUuid: string | null;
   nextAnnounceAtMs: number;
+  /** monotonic ms of the last announce sent (the work lease's fence counts from it) */
+  lastAnnounceMs: number;
   /** while stepped down we announce valor 0 (an arbiter) until this monotonic ms */
   stepdownUntilMs: number | null;
 }

@@ -42,16 +42,29 @@ describe('becoming lord', () => {
     expect(n.view().lord?.uuid).toBe(A);
   });
 
-  it('steps down at once when a better candidate appears (preempt, no delay)', () => {
+  it('hands over through a release when a better candidate appears (preempt, no delay)', () => {
     const n = new Node();
     n.start();
     n.advanceTo(200);
     expect(n.lord).toBe(true);
     const fx = n.packet(announce(A, { valor: 11n, vote: A }));
     expect(n.lord).toBe(false);
-    expect(kinds(fx)).toEqual(['event:node-joined', 'event:unlord', 'send']);
+    expect(kinds(fx)).toEqual(['event:node-joined', 'event:unlord', 'await-hooks', 'send']);
     expect(eventsOf(fx, 'unlord')[0]?.reason).toBe('preempted');
-    expect(sendsOf(fx)[0]).toMatchObject({ vote: A, flags: { lord: false } });
+    // the claim stands until the shell reports its work stopped and the unlord hooks done
+    expect(sendsOf(fx)[0]).toMatchObject({ vote: A, flags: { lord: true } });
+    const done = n.input({ type: 'hooks-drained' });
+    expect(sendsOf(done)[0]).toMatchObject({ vote: A, flags: { lord: false } });
+  });
+
+  it('does not take the title while a live member still claims it', () => {
+    const n = new Node(params({ valor: 50n }));
+    n.start();
+    // A is worse, but its announces still claim the title (say, its release is under way)
+    feed(n, 1000, () => [[A, { valor: 20n, vote: n.p.uuid, flags: { lord: true } }]]);
+    expect(n.lord).toBe(false);
+    n.packet(announce(A, { valor: 20n, vote: n.p.uuid }));
+    expect(n.lord).toBe(true);
   });
 
   it('breaks valor ties by the greater uuid', () => {
@@ -143,6 +156,7 @@ describe('arbiters and quorum', () => {
 
   it('emits join only once per process life', () => {
     const n = new Node();
+    n.autoDrain = true;
     n.start();
     n.advanceTo(200);
     n.packet(announce(A, { valor: 20n, vote: A }));
@@ -256,6 +270,7 @@ describe('lord delay', () => {
 describe('epochs', () => {
   it('starts from initialEpoch and from any higher epoch heard', () => {
     const n = new Node(params({ initialEpoch: 7n }));
+    n.autoDrain = true;
     n.start();
     n.advanceTo(200);
     expect(n.state.lordEpoch).toBe(8n);

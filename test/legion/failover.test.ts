@@ -92,7 +92,10 @@ describe('failover on a perfect network', () => {
     expect(lordEventsAfter(d, uuidOf(3), t0)).toHaveLength(0);
     d.runUntil(t0 + 300);
     expect(d.lords()).toEqual([uuidOf(3)]);
+    // back from the period, 4 is best again: 3 releases (its hooks take 300 ms) before 4 takes over
     d.runUntil(t0 + 2000 + INTERVAL);
+    expect(d.lords()).toEqual([]);
+    d.runUntil(t0 + 2000 + 2 * INTERVAL + 300);
     expect(d.lords()).toEqual([uuidOf(4)]);
   });
 });

@@ -82,6 +82,8 @@ export class Node {
   wakeAt = Number.POSITIVE_INFINITY;
   effects: Effect[] = [];
   last: Effect[] = [];
+  /** answer every `await-hooks` at once, as a shell with no hooks configured does */
+  autoDrain = false;
   readonly rand: () => number;
 
   constructor(
@@ -102,6 +104,8 @@ export class Node {
     this.wakeAt = r.wakeAt;
     this.last = r.effects;
     this.effects.push(...r.effects);
+    if (this.autoDrain && r.effects.some((e) => e.type === 'await-hooks'))
+      return [...r.effects, ...this.input({ type: 'hooks-drained' })];
     return r.effects;
   }
 

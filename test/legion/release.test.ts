@@ -143,7 +143,10 @@ describe('valor and scroll', () => {
     const fx2 = n.command({ type: 'set-valor', valor: 0n });
     expect(n.lord).toBe(false);
     expect(eventsOf(fx2, 'unlord')[0]?.reason).toBe('arbiter');
-    expect(sendsOf(fx2)[0]).toMatchObject({ valor: 0n, vote: A, flags: { arbiter: true, lord: false } });
+    // the claim stands until the release completes
+    expect(sendsOf(fx2)[0]).toMatchObject({ valor: 0n, vote: A, flags: { arbiter: true, lord: true } });
+    const done = n.input({ type: 'hooks-drained' });
+    expect(sendsOf(done)[0]).toMatchObject({ valor: 0n, vote: A, flags: { arbiter: true, lord: false } });
   });
 
   it('set-valor rejects values outside u64 and changes nothing', () => {
