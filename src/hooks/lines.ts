@@ -1,4 +1,5 @@
 /** Splits a child's output into log lines, bounded so a chatty command cannot flood the log. */
+import { StringDecoder } from 'node:string_decoder';
 
 /** Shared by a command's stdout and stderr: the bound is on the run, not on each stream. */
 export class LineBudget {
@@ -8,6 +9,8 @@ export class LineBudget {
 
 export class LineSink {
   private pending = '';
+  /** keeps a UTF-8 character split across two chunks whole */
+  private readonly decoder = new StringDecoder('utf8');
 
   constructor(
     /** a longer line is cut and marked */
@@ -18,7 +21,7 @@ export class LineSink {
   ) {}
 
   push(chunk: Buffer | string): void {
-    this.pending += chunk.toString();
+    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     let nl = this.pending.indexOf('\n');
     while (nl >= 0) {
       this.line(this.pending.slice(0, nl));
@@ -34,6 +37,7 @@ export class LineSink {
 
   /** Flushes a final unterminated line. */
   end(): void {
+    this.pending += this.decoder.end();
     if (this.pending !== '') this.line(this.pending);
     this.pending = '';
   }
@@ -47,8 +51,17 @@ export class LineSink {
     this.budget.remaining--;
     this.emit(
       Buffer.byteLength(line) > this.maxLineBytes
-        ? `${Buffer.from(line).subarray(0, this.maxLineBytes).toString()}… [truncated]`
+        ? `${cutAtCharacter(line, this.maxLineBytes)}… [truncated]`
         : line,
     );
   }
+}
+
+/** The longest prefix of `line` within `maxBytes` that ends on a whole UTF-8 character. */
+function cutAtCharacter(line: string, maxBytes: number): string {
+  const bytes = Buffer.from(line);
+  let end = maxBytes;
+  // step back over continuation bytes (10xxxxxx) so the cut lands before a character's first byte
+  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString();
 }

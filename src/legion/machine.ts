@@ -18,8 +18,8 @@ import { beginStep, log, type Step } from './step.js';
 import type { Ctx, Input, Machine, StepResult } from './types.js';
 import { nativeView } from './view.js';
 import { chooseVote } from './vote.js';
-import { nativeWorkLease } from './work-lease.js';
 import { planWake } from './wake.js';
+import { nativeWorkLease } from './work-lease.js';
 
 export type { NativeState } from './state.js';
 

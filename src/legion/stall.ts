@@ -2,8 +2,9 @@
  * A node whose own event loop stalled (SIGSTOP, a long GC) must neither keep a lease it can no
  * longer prove nor blame its peers for the silence it caused.
  */
-import { stepDown } from './release.js';
+
 import { votesForSelf } from './quorum.js';
+import { stepDown } from './release.js';
 import { log, type Step } from './step.js';
 
 export function stallThresholdMs(intervalMs: number, toleranceMs: number): number {
