@@ -19,7 +19,7 @@ export interface LeaseSource {
 
 /** Whether new work may start under `lease` at `now`, leaving `marginMs` before the fence. */
 export function mayStartUnder(lease: WorkLease | null, now: number, marginMs: number): lease is WorkLease {
-  return lease !== null && lease.mayStart && now + marginMs < lease.fenceAtMs;
+  return lease?.mayStart === true && now + marginMs < lease.fenceAtMs;
 }
 
 /** A LeaseSource the shell feeds: `set` after every step of the core. */
