@@ -173,6 +173,8 @@ export interface Analysis {
   spans: Interval[];
   /** the intervals the figures below were computed from (procs plus spans unless excluded) */
   counted: Interval[];
+  /** spans left out of the count (AnalyzeOptions.spans / ignoreSpan) */
+  ignoredSpans: Interval[];
   /**
    * most workloads at one instant: per holder 1 if anything of it runs, plus every extra copy of
    * the same kind (two daemon pids of one node count 2; a node's span and its daemon count 1)
@@ -201,8 +203,14 @@ export interface Analysis {
 }
 
 export interface AnalyzeOptions {
-  /** count hook spans as workloads (default true) */
+  /** count hook spans and hook processes as workloads (default true) */
   spans?: boolean;
+  /**
+   * leave out of the count the spans this returns true for, with the hook processes their holder
+   * ran within them: for a legiond SIGKILLed or paused during its span, whose unlord hook cannot
+   * run (or runs only once it wakes), so the span stays open by construction
+   */
+  ignoreSpan?: (s: Interval) => boolean;
   /** where an open span ends (default: the last line of the log) */
   openEndMs?: number;
   /** only lines at or after this wall ms */
@@ -288,7 +296,16 @@ export function analyzeWork(all: readonly WorkLine[], o: AnalyzeOptions = {}): A
     }
   }
   const procs = [...byPid.values()].sort((a, b) => a.startMs - b.startMs);
-  const counted = o.spans === false ? procs : [...procs, ...spans];
+  const isHook = (p: Interval) => p.kind === 'hook-lord' || p.kind === 'hook-unlord';
+  const ignored = o.spans === false ? spans : spans.filter((x) => o.ignoreSpan?.(x) === true);
+  const counted = [
+    ...procs.filter(
+      (p) =>
+        !isHook(p) ||
+        !ignored.some((x) => x.holder === p.holder && x.startMs <= p.startMs && p.startMs <= x.endMs),
+    ),
+    ...spans.filter((x) => !ignored.includes(x)),
+  ];
   const { max, overlapMs, overlaps } = concurrency(counted);
 
   // epochs across successive daemon/cron runs
@@ -318,6 +335,7 @@ export function analyzeWork(all: readonly WorkLine[], o: AnalyzeOptions = {}): A
     procs,
     spans,
     counted,
+    ignoredSpans: ignored,
     maxConcurrency: max,
     overlapMs,
     overlaps,
@@ -387,7 +405,7 @@ export function describeAnalysis(a: Analysis): string {
     'procs:',
     ...a.procs.map(fmt),
     'spans:',
-    ...a.spans.map(fmt),
+    ...a.spans.map((s) => `${fmt(s)}${a.ignoredSpans.includes(s) ? ' [not counted]' : ''}`),
   ].join('\n');
 }
 
@@ -529,9 +547,9 @@ export function nodeYaml(n: NodeYaml): string {
 }
 
 /**
- * Everything `checkOneRunner` found wrong, one line each (empty: the promise held). `spans: false`
- * leaves hook spans out of the concurrency count (a SIGKILLed or paused legiond cannot run its
- * unlord hook, so its span stays open by construction); they are still in `a.spans`.
+ * Everything the analysis and the leftover scan found wrong, one line each (empty: the promise
+ * held): more than one runner at a time, epochs out of order or not the lordship's, a run outside
+ * any lordship, a second lord hook within one lordship, a process left running.
  */
 export function checkOneRunner(a: Analysis, leftovers: readonly Leftover[]): string[] {
   const p: string[] = [];
@@ -650,10 +668,11 @@ export class WorkLegion {
     const top = sorted[0]!;
     if ((this.o.quorum ?? 1) <= 1) {
       await this.start(top).waitEvent('lord', 15_000);
-      for (const n of sorted.slice(1)) this.start(n);
     } else {
-      for (const n of sorted) this.start(n);
+      // it cannot be lord alone; up first, it is heard by the others within their start grace
+      await this.start(top).ready();
     }
+    for (const n of sorted.slice(1)) this.start(n);
     await this.settle(top, names);
     return top;
   }
@@ -726,19 +745,47 @@ export class WorkLegion {
     }
   }
 
-  /** the first write of a daemon (or `kind`) of node `name` at or after `sinceMs` */
-  firstWrite(
+  /**
+   * The first write of a new process of `kind` (default daemon) on node `name`: one whose first
+   * line is at or after `sinceMs` (a process already running then does not count, even if it
+   * writes later).
+   */
+  async firstWrite(
     name: string,
     sinceMs: number,
     what = 'its daemon',
     kind: LineKind = 'daemon',
     timeoutMs = 15_000,
-  ) {
-    return this.waitLine(
-      (l) => l.node === name && l.kind === kind && l.ms >= sinceMs,
-      `${name}: ${what}`,
-      timeoutMs,
-    );
+  ): Promise<WorkLine> {
+    return this.waitNew((l) => l.node === name && l.kind === kind, sinceMs, `${name}: ${what}`, timeoutMs);
+  }
+
+  /** the first line of the first process matching `pred` whose first line is at or after `sinceMs` */
+  async waitNew(
+    pred: (l: WorkLine) => boolean,
+    sinceMs: number,
+    what: string,
+    timeoutMs = 15_000,
+  ): Promise<WorkLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seen = new Set<string>();
+      for (const l of this.w.lines()) {
+        if (!pred(l)) continue;
+        const key = `${l.uuid} ${l.pid} ${l.kind}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (l.ms >= sinceMs) return l;
+      }
+      if (Date.now() > deadline) {
+        const tail = this.w
+          .lines()
+          .slice(-8)
+          .map((l) => `${l.node} ${l.kind} ${l.pid} @${l.epoch} ${l.phase}`);
+        throw new Error(`timed out waiting for ${what}; last workload lines:\n${tail.join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** SIGCONT and SIGTERM every legiond still running, and waits for them (SIGKILL after 20 s) */
