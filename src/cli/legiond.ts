@@ -6,12 +6,28 @@ import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { isLegiondError } from '../errors.js';
 
-/** config errors exit 2 (as the issue asks), anything else 1 */
+/**
+ * Exit 2: the configuration is wrong, or a resource it names cannot be had (a UDP port, the
+ * control socket or the state directory taken by another daemon, an address this host does not
+ * have). Nothing has run then: every such resource is taken before the first hook. Anything else 1.
+ */
+const EXIT_2_CODES = new Set([
+  'ERR_CONFIG',
+  'ERR_ADDRESS',
+  'ERR_ADDRESS_IN_USE',
+  'ERR_BIND',
+  'ERR_MULTICAST',
+  'ERR_CONTROL_IN_USE',
+  'ERR_CONTROL_PATH',
+  'ERR_STATE_LOCKED',
+  'ERR_STATE_DIR',
+]);
+
 function fail(e: unknown): never {
   const msg = e instanceof Error ? e.message : String(e);
   const code = isLegiondError(e) ? ` (${e.code})` : '';
   process.stderr.write(`legiond: ${msg}${code}\n`);
-  process.exit(isLegiondError(e) && (e.code === 'ERR_CONFIG' || e.code.startsWith('ERR_SECRET')) ? 2 : 1);
+  process.exit(isLegiondError(e) && (EXIT_2_CODES.has(e.code) || e.code.startsWith('ERR_SECRET')) ? 2 : 1);
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -82,9 +82,14 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
  */
 function listenPrivately(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) =>
+    const onError = (err: NodeJS.ErrnoException) =>
       reject(
-        new LegiondError('ERR_CONTROL_PATH', `cannot listen on ${path}: ${err.message}`, { cause: err }),
+        // another daemon created the socket between the probe and this listen
+        err.code === 'EADDRINUSE'
+          ? new LegiondError('ERR_CONTROL_IN_USE', `control socket ${path} is in use by a running daemon`, {
+              cause: err,
+            })
+          : new LegiondError('ERR_CONTROL_PATH', `cannot listen on ${path}: ${err.message}`, { cause: err }),
       );
     server.once('error', onError);
     let previous: number | null = null;

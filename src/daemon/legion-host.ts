@@ -2,12 +2,12 @@ import { hostname } from 'node:os';
 import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import type { LegionEvent, LegionParams, LegionView, MemberInfo } from '../legion/types.js';
-import { openUdpTransport } from '../transport/udp.js';
+import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
 import { type Clock, LegionRunner, systemClock } from './legion-runner.js';
 import type { Logger } from './logger.js';
 import { LordWork } from './lord-work.js';
-import { setupProtocol } from './protocol-setup.js';
+import { type ProtocolPair, setupProtocol } from './protocol-setup.js';
 
 const text = new TextDecoder();
 const bytes = new TextEncoder();
@@ -44,6 +44,10 @@ export class LegionHost {
   private readonly listeners = new Set<EventListener>();
   private baseValor: bigint;
   private left = false;
+  /** taken by acquire(), used by run() and reopenTransport() */
+  private transport: UdpTransport | null = null;
+  private pair!: ProtocolPair;
+  private initialEpoch = 0n;
   cfg: LegionConfig;
 
   constructor(private readonly o: HostOptions) {
@@ -61,30 +65,31 @@ export class LegionHost {
   }
 
   async start(): Promise<void> {
+    await this.acquire();
+    this.run();
+  }
+
+  /**
+   * The part of a start that can fail and runs nothing: reads the epoch and the secrets and binds
+   * the UDP socket (exclusive unless multicast). The daemon acquires every legion before it runs
+   * any, so no hook runs in a process that then exits because a resource is taken.
+   */
+  async acquire(): Promise<void> {
+    const cfg = this.cfg;
+    const clock = this.o.clock ?? systemClock;
+    this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
+    this.pair = await setupProtocol(cfg, () => clock.wall());
+    this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
+  }
+
+  /** after acquire(): builds the core and the hooks and starts them (the `setup` event) */
+  run(): void {
     const cfg = this.cfg;
     const clock = this.o.clock ?? systemClock;
     const log = this.o.logger.child({ legion: cfg.name });
-    const initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
-    const pair = await setupProtocol(cfg, () => clock.wall());
-    const transport = await openUdpTransport(
-      {
-        bind: { address: cfg.bind.host, port: cfg.bind.port },
-        ...(cfg.multicast
-          ? {
-              multicast: {
-                group: cfg.multicast.group.host,
-                port: cfg.multicast.group.port,
-                ...(cfg.multicast.interface ? { interface: cfg.multicast.interface } : {}),
-                ttl: cfg.multicast.ttl,
-                loop: cfg.multicast.loop,
-              },
-            }
-          : {}),
-        peers: cfg.peers,
-        peerResolveIntervalMs: cfg.peerResolveIntervalMs,
-      },
-      log,
-    );
+    const { pair, initialEpoch } = this;
+    const transport = this.transport;
+    if (!transport) throw new LegiondError('ERR_INTERNAL', `legion ${cfg.name}: run() before acquire()`);
     this.work = new LordWork({
       config: cfg,
       logger: log,
@@ -233,12 +238,49 @@ export class LegionHost {
     return { legion: this.cfg.name, draining: v.draining, drainingUntilMs: wallTime(v.drainingUntilMs) };
   }
 
+  /**
+   * SIGHUP with a changed transport: new peers or multicast on the same bind are set on the open
+   * socket; a new bind opens the new socket first and swaps it in; new secrets or codec options
+   * rebuild the codec. Everything new is built before anything is swapped, so a failure (thrown,
+   * naming the address or the file) leaves the legion as it was. The core, its identity, epoch and
+   * lordship stay: no hook runs because of this. `cfg` is left to reconfigure().
+   */
+  async reopenTransport(next: LegionConfig, what: { socket: boolean; codec: boolean }): Promise<void> {
+    const clock = this.o.clock ?? systemClock;
+    const log = this.o.logger.child({ legion: next.name });
+    const transport = this.transport;
+    if (!transport || !this.runner)
+      throw new LegiondError('ERR_INTERNAL', `legion ${next.name} is not running`);
+    if (next.protocol !== this.cfg.protocol)
+      throw new LegiondError(
+        'ERR_CONFIG',
+        `legion ${next.name}: the protocol cannot change under a running core`,
+      );
+    const pair = what.codec ? await setupProtocol(next, () => clock.wall(), this.pair) : null;
+    let fresh: UdpTransport | null = null;
+    if (what.socket) {
+      const opts = udpOptions(next);
+      const old = this.cfg.bind;
+      if (next.bind.host === old.host && next.bind.port === old.port) await transport.retarget(opts);
+      else fresh = await openUdpTransport(opts, log);
+    }
+    if (pair) {
+      this.runner.replaceCodec(pair.codec);
+      this.pair = pair;
+    }
+    if (fresh) {
+      this.transport = fresh;
+      await this.runner.replaceTransport(fresh);
+    }
+  }
+
   /** SIGHUP: apply what can change without a new identity */
   reconfigure(cfg: LegionConfig): void {
     this.cfg = cfg;
     this.baseValor = cfg.valor;
     const changed = this.work.reconfigure(cfg);
-    if (changed.length > 0) this.o.logger.info({ legion: cfg.name, changed }, 'SIGHUP: lord-only work replaced');
+    if (changed.length > 0)
+      this.o.logger.info({ legion: cfg.name, changed }, 'SIGHUP: lord-only work replaced');
     this.runner.command({ type: 'reconfigure', params: this.tunables(cfg) });
   }
 
@@ -269,9 +311,30 @@ export class LegionHost {
 
   async close(): Promise<void> {
     this.left = true;
+    // acquired but never run: only the socket to give back
+    if (!this.runner) return void (await this.transport?.close());
     await this.work.close();
     await this.runner.close();
   }
+}
+
+function udpOptions(cfg: LegionConfig): UdpTransportOptions {
+  return {
+    bind: { address: cfg.bind.host, port: cfg.bind.port },
+    ...(cfg.multicast
+      ? {
+          multicast: {
+            group: cfg.multicast.group.host,
+            port: cfg.multicast.group.port,
+            ...(cfg.multicast.interface ? { interface: cfg.multicast.interface } : {}),
+            ttl: cfg.multicast.ttl,
+            loop: cfg.multicast.loop,
+          },
+        }
+      : {}),
+    peers: cfg.peers,
+    peerResolveIntervalMs: cfg.peerResolveIntervalMs,
+  };
 }
 
 /** the core keeps monotonic deadlines; operators want a wall-clock time */

@@ -184,6 +184,14 @@ export class LegionRunner<S, P> {
   }
 
   /**
+   * Swaps the codec under a running core (a reload that changed the secrets or the codec's
+   * options): the next packet in or out goes through `next`.
+   */
+  replaceCodec(next: WireCodec<P>): void {
+    this.o.codec = next;
+  }
+
+  /**
    * Most steps leave the wake-up where it was or move it later. A pending timer that fires no
    * later than needed is kept: an early tick is a cheap step that re-arms, where replacing the
    * timer at every packet was a tenth of the daemon's time per packet.

@@ -16,9 +16,20 @@ export interface ProtocolPair {
   codec: WireCodec<any>;
   /** extra init parameters the core takes (uWSGI announces carry the pid) */
   extraParams: Record<string, unknown>;
+  /** the native codec's halves, which a codec rebuilt at a reload continues from */
+  native?: { encoder: NativeEncoder; guard: NativeDecoder };
 }
 
-export async function setupProtocol(cfg: LegionConfig, wall: () => number): Promise<ProtocolPair> {
+/**
+ * `previous`: the pair this one replaces at a reload (new secrets or codec options, same
+ * protocol). A native codec then continues the old one's seq and admits packets against the old
+ * replay guard, so the rebuild opens no window for replays and peers accept its packets at once.
+ */
+export async function setupProtocol(
+  cfg: LegionConfig,
+  wall: () => number,
+  previous?: ProtocolPair,
+): Promise<ProtocolPair> {
   if (cfg.protocol === 'uwsgi') {
     if (cfg.insecure || !cfg.secretFile) {
       throw new LegiondError(
@@ -48,16 +59,26 @@ export async function setupProtocol(cfg: LegionConfig, wall: () => number): Prom
   }
   // seq starts from the wall clock (×1000), so a legion reopened under the same UUID after a
   // SIGHUP continues above the seqs its peers already accepted
+  const fromClock = BigInt(Math.floor(wall())) * 1000n;
+  const lastSeq = previous?.native?.encoder.lastSeq ?? 0n;
   const encoder = new NativeEncoder({
     legion: cfg.name,
     keys,
     wallClock: wall,
-    initialSeq: BigInt(Math.floor(wall())) * 1000n,
+    initialSeq: lastSeq > fromClock ? lastSeq : fromClock,
   });
   const decoder = new NativeDecoder({ legion: cfg.name, keys });
+  const guard = previous?.native?.guard;
   return {
     machine: nativeMachine,
-    codec: { encode: (p) => encoder.encode(p), decode: (b, now) => decoder.decode(b, now).announce },
+    codec: {
+      encode: (p) => encoder.encode(p),
+      // rebuilt: authenticate with the new keys, check legion and replay with the old guard
+      decode: guard
+        ? (b, now) => guard.admit(decoder.inspect(b), now).announce
+        : (b, now) => decoder.decode(b, now).announce,
+    },
     extraParams: {},
+    native: { encoder, guard: guard ?? decoder },
   };
 }

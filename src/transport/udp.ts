@@ -18,11 +18,20 @@ export interface UdpTransportDeps {
   lookup?: LookupFn;
 }
 
+/** What a reload may change on an open socket without binding another one. */
+export type UdpTargets = Pick<UdpTransportOptions, 'multicast' | 'peers' | 'peerResolveIntervalMs'>;
+
 export interface UdpTransport extends Transport {
   /** the bound address (useful with port 0) */
   address(): { address: string; port: number; family: 4 | 6 };
   /** where `send` currently goes */
   destinations(): Array<{ address: string; port: number }>;
+  /**
+   * Changes the peers and the multicast group in place, keeping the bound socket: a reload that
+   * keeps the bind cannot open a second socket on a port the first holds exclusively. Everything
+   * that can fail is checked first; on failure the transport is left as it was.
+   */
+  retarget(next: UdpTargets): Promise<void>;
 }
 
 export async function openUdpTransport(
@@ -40,16 +49,16 @@ export async function openUdpTransport(
       `multicast group ${mc.group} is not IPv${family} like the bind address`,
     );
   }
-  const peers = new PeerSet(opts.peers, family as 4 | 6, deps.lookup ?? defaultLookup, logger);
-  const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: true });
+  const lookup = deps.lookup ?? defaultLookup;
+  const peers = new PeerSet(opts.peers, family as 4 | 6, lookup, logger);
+  // SO_REUSEADDR only with multicast. Several daemons on one host may join one group, and each
+  // must bind the group's port, so they share it. A unicast-only port belongs to one node: without
+  // the option a second legiond on it fails with EADDRINUSE instead of silently splitting the
+  // datagrams with the first (Linux hands each unicast datagram to one of the sharers).
+  const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: mc !== undefined });
   await bindSocket(socket, opts.bind);
   try {
-    if (mc) {
-      socket.addMembership(mc.group, mc.interface);
-      if (mc.interface !== undefined) socket.setMulticastInterface(mc.interface);
-      socket.setMulticastTTL(mc.ttl);
-      socket.setMulticastLoopback(mc.loop);
-    }
+    if (mc) joinGroup(socket, mc);
     await peers.start(opts.peerResolveIntervalMs);
   } catch (err) {
     peers.stop();
@@ -63,17 +72,42 @@ export async function openUdpTransport(
       },
     );
   }
-  return new DgramTransport(socket, family as 4 | 6, mc, peers, logger);
+  return new DgramTransport(socket, family as 4 | 6, mc, peers, lookup, logger);
+}
+
+type Multicast = NonNullable<UdpTransportOptions['multicast']>;
+
+function joinGroup(socket: Socket, mc: Multicast): void {
+  socket.addMembership(mc.group, mc.interface);
+  if (mc.interface !== undefined) socket.setMulticastInterface(mc.interface);
+  socket.setMulticastTTL(mc.ttl);
+  socket.setMulticastLoopback(mc.loop);
+}
+
+function sameMulticast(a: Multicast | undefined, b: Multicast | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.group === b.group &&
+    a.port === b.port &&
+    a.interface === b.interface &&
+    a.ttl === b.ttl &&
+    a.loop === b.loop
+  );
 }
 
 function bindSocket(socket: Socket, bind: { address: string; port: number }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
+    const onError = (err: NodeJS.ErrnoException) => {
       socket.close();
+      const where = `UDP ${bind.address}:${bind.port}`;
       reject(
-        new LegiondError('ERR_BIND', `cannot bind UDP ${bind.address}:${bind.port}: ${err.message}`, {
-          cause: err,
-        }),
+        err.code === 'EADDRINUSE'
+          ? new LegiondError(
+              'ERR_ADDRESS_IN_USE',
+              `${where} is already in use (another legiond on this port?)`,
+              { cause: err },
+            )
+          : new LegiondError('ERR_BIND', `cannot bind ${where}: ${err.message}`, { cause: err }),
       );
     };
     socket.once('error', onError);
@@ -99,8 +133,9 @@ class DgramTransport implements UdpTransport {
   constructor(
     private readonly socket: Socket,
     private readonly family: 4 | 6,
-    private readonly multicast: UdpTransportOptions['multicast'],
-    private readonly peers: PeerSet,
+    private multicast: UdpTransportOptions['multicast'],
+    private peers: PeerSet,
+    private readonly lookup: LookupFn,
     private readonly logger: Logger,
   ) {
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
@@ -146,6 +181,63 @@ class DgramTransport implements UdpTransport {
     const out = this.peers.destinations();
     if (this.multicast) out.unshift({ address: this.multicast.group, port: this.multicast.port });
     return out;
+  }
+
+  async retarget(next: UdpTargets): Promise<void> {
+    if (this.closing) throw new LegiondError('ERR_CLOSED', 'transport is closed');
+    const mc = next.multicast;
+    if (mc && isIP(mc.group) !== this.family) {
+      throw new LegiondError(
+        'ERR_ADDRESS',
+        `multicast group ${mc.group} is not IPv${this.family} like the bind address`,
+      );
+    }
+    // throws (family mismatch) before anything has changed
+    const peers = new PeerSet(next.peers, this.family, this.lookup, this.logger);
+    const old = this.multicast;
+    if (!sameMulticast(old, mc)) {
+      if (old) this.socket.dropMembership(old.group, old.interface);
+      try {
+        if (mc) joinGroup(this.socket, mc);
+      } catch (err) {
+        if (mc) {
+          try {
+            this.socket.dropMembership(mc.group, mc.interface);
+          } catch {
+            // the join failed before membership, nothing to undo
+          }
+        }
+        if (old) {
+          try {
+            joinGroup(this.socket, old);
+          } catch (again) {
+            this.logger.error(
+              { group: old.group, err: (again as Error).message },
+              'could not rejoin the old multicast group',
+            );
+          }
+        }
+        throw new LegiondError(
+          'ERR_MULTICAST',
+          `multicast setup for ${mc?.group} failed: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      if (mc && !old) {
+        // SO_REUSEADDR is fixed at bind: this socket holds its port alone until legiond restarts
+        this.logger.warn(
+          { group: mc.group, port: mc.port },
+          'multicast added to a unicast socket: other daemons on this host can share its port only after a restart',
+        );
+      }
+      this.multicast = mc;
+    }
+    await peers.start(next.peerResolveIntervalMs);
+    const previous = this.peers;
+    this.peers = peers;
+    previous.stop();
   }
 
   close(): Promise<void> {

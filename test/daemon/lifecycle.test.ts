@@ -158,7 +158,13 @@ describe('legiond lifecycle', () => {
       5000,
       'the reopen',
     );
-    await a.waitFor((l) => l.msg === 'legion starting' && l.bind === '127.0.0.1:46451', 5000, 'the new bind');
+    await a.waitFor(
+      (l) =>
+        l.msg === 'SIGHUP: transport reopened; identity, epoch and lordship kept' &&
+        l.bind === '127.0.0.1:46451',
+      5000,
+      'the new bind',
+    );
     // two tolerances later b still has a, under the same UUID, and has not rejected its packets
     await new Promise((r) => setTimeout(r, 2500));
     expect(await uuidOf()).toBe(before);
