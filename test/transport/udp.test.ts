@@ -269,3 +269,97 @@ describe('several transports in one process', () => {
     expect(gots.map((g) => text(g[0]!.bytes))).toEqual(['legion-0', 'legion-1', 'legion-2']);
   });
 });
+
+describe('UdpTransport exclusive ports', () => {
+  it('a unicast port is held alone: a second bind fails with ERR_ADDRESS_IN_USE naming it', async () => {
+    const a = await openT({ bind: { address: '127.0.0.1', port: 0 } });
+    const port = a.address().port;
+    const err = await openT({ bind: { address: '127.0.0.1', port } }).catch((e) => e);
+    expect(isLegiondError(err, 'ERR_ADDRESS_IN_USE')).toBe(true);
+    expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+    // the wildcard overlaps the bound address and is refused as well
+    const wild = await openT({ bind: { address: '0.0.0.0', port } }).catch((e) => e);
+    expect(isLegiondError(wild, 'ERR_ADDRESS_IN_USE')).toBe(true);
+    // and the first is untouched
+    const got = collect(a);
+    const s = await openT({ bind: { address: '127.0.0.1', port: 0 }, peers: [{ host: '127.0.0.1', port }] });
+    s.send(bytes('still mine'));
+    await waitFor(() => got.length === 1, 'datagram to the first');
+  });
+
+  it('a multicast socket shares its port, but not with a unicast-only one', async () => {
+    const group = '239.255.77.14';
+    const mc = (port: number) => ({ group, port, interface: '127.0.0.1', ttl: 1, loop: true });
+    const first = await openT({ bind: { address: group, port: 0 }, multicast: mc(0) });
+    const port = first.address().port;
+    await openT({ bind: { address: group, port }, multicast: mc(port) });
+    const err = await openT({ bind: { address: group, port } }).catch((e) => e);
+    expect(isLegiondError(err, 'ERR_ADDRESS_IN_USE')).toBe(true);
+  });
+});
+
+describe('UdpTransport retarget (a reload on the same bind)', () => {
+  it('sends to the new peers from the same socket, and stops sending to the old', async () => {
+    const p1 = await openT({ bind: { address: '127.0.0.1', port: 0 } });
+    const p2 = await openT({ bind: { address: '127.0.0.1', port: 0 } });
+    const got1 = collect(p1);
+    const got2 = collect(p2);
+    const t = await openT({
+      bind: { address: '127.0.0.1', port: 0 },
+      peers: [{ host: '127.0.0.1', port: p1.address().port }],
+    });
+    const before = t.address();
+    const inbox = collect(t);
+    await t.retarget({ peers: [{ host: '127.0.0.1', port: p2.address().port }], peerResolveIntervalMs: 0 });
+    expect(t.address()).toEqual(before);
+    expect(t.destinations()).toEqual([{ address: '127.0.0.1', port: p2.address().port }]);
+    t.send(bytes('after'));
+    await waitFor(() => got2.length === 1, 'datagram to the new peer');
+    expect(got1).toHaveLength(0);
+    // still receiving on the old address
+    const s = await openT({
+      bind: { address: '127.0.0.1', port: 0 },
+      peers: [{ host: '127.0.0.1', port: before.port }],
+    });
+    s.send(bytes('in'));
+    await waitFor(() => inbox.length === 1, 'datagram to the retargeted socket');
+  });
+
+  it('joins a multicast group in place and leaves it again', async () => {
+    const group = '239.255.77.15';
+    const probe = await openT({ bind: { address: '0.0.0.0', port: 0 } });
+    const port = probe.address().port;
+    await probe.close();
+    const mc = { group, port, interface: '127.0.0.1', ttl: 1, loop: true };
+    const t = await openT({ bind: { address: '0.0.0.0', port }, peers: [{ host: '127.0.0.1', port: 9 }] });
+    const got = collect(t);
+    await t.retarget({ multicast: mc, peers: [], peerResolveIntervalMs: 0 });
+    expect(t.destinations()).toEqual([{ address: group, port }]);
+    const sender = await openT({ bind: { address: '127.0.0.1', port: 0 }, multicast: mc });
+    sender.send(bytes('group'));
+    await waitFor(() => got.length >= 1, 'multicast after the join');
+    await t.retarget({ peers: [{ host: '127.0.0.1', port: 9 }], peerResolveIntervalMs: 0 });
+    expect(t.destinations()).toEqual([{ address: '127.0.0.1', port: 9 }]);
+  });
+
+  it('a refused retarget changes nothing', async () => {
+    const p1 = await openT({ bind: { address: '127.0.0.1', port: 0 } });
+    const t = await openT({
+      bind: { address: '127.0.0.1', port: 0 },
+      peers: [{ host: '127.0.0.1', port: p1.address().port }],
+    });
+    const err = await t
+      .retarget({ peers: [{ host: '::1', port: 9 }], peerResolveIntervalMs: 0 })
+      .catch((e) => e);
+    expect(isLegiondError(err, 'ERR_ADDRESS')).toBe(true);
+    const err2 = await t
+      .retarget({
+        multicast: { group: 'ff02::1', port: 9, ttl: 1, loop: true },
+        peers: [],
+        peerResolveIntervalMs: 0,
+      })
+      .catch((e) => e);
+    expect(isLegiondError(err2, 'ERR_ADDRESS')).toBe(true);
+    expect(t.destinations()).toEqual([{ address: '127.0.0.1', port: p1.address().port }]);
+  });
+});
