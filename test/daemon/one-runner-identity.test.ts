@@ -52,7 +52,7 @@ describe('6. SIGHUP on the lord', () => {
     const m1 = n3.mark();
     const t1 = Date.now();
     n3.kill('SIGHUP');
-    await n3.waitFor((l) => /SIGHUP/.test(String(l.msg)), 10_000, 'the reload to be logged', m1);
+    await n3.waitFor((l) => /SIGHUP|reload/i.test(String(l.msg)), 10_000, 'the reload to be logged', m1);
     await sleep(1500); // an observation window: announces, elections and hooks had time to happen
     const st1 = (await L.status('n3'))!;
     const lines = L.w.lines().filter((l) => l.node === 'n3' && l.ms >= t1);

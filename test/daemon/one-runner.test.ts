@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from '../helpers/procs.js';
+import { isAlive, Lab, until } from '../helpers/procs.js';
 import {
   type Analysis,
   describeAnalysis,
@@ -85,13 +85,16 @@ describe('exactly one runner: crash and stepdown', () => {
     const t0 = Date.now();
     const r = await L.ctl('n3', 'stepdown', 'web', '--for', '500ms');
     expect(r.code, r.stderr).toBe(0);
-    const n2First = await L.firstWrite('n2', t0);
-    // after 500 ms n3 is a candidate again and takes the title back: a second slow hand-over
-    await L.firstWrite('n3', n2First.ms, "n3's daemon once it took the title back", 'daemon', 20_000);
+    // the next daemon: n2's, or n3's own again if its 500 ms ran out before the hand-over ended
+    const next = await L.waitNew((l) => l.kind === 'daemon', t0, 'the next daemon', 20_000);
+    if (next.node === 'n2') {
+      // n3 is a candidate again and takes the title back: a second slow hand-over
+      await L.firstWrite('n3', next.ms, "n3's daemon once it took the title back", 'daemon', 20_000);
+    }
     const { a, problems } = await L.finish();
     expect(problems, describeAnalysis(a)).toEqual([]);
-    expectHandover(a, 'n3', 'n2', t0);
-    expectHandover(a, 'n2', 'n3', n2First.ms + 1);
+    expectHandover(a, 'n3', next.node, t0);
+    if (next.node === 'n2') expectHandover(a, 'n2', 'n3', next.ms + 1);
   });
 });
 
@@ -163,11 +166,9 @@ describe('3. every hand-over: the old lord daemon (300 ms to exit) is gone befor
     L.proc('n2').kill('SIGSTOP');
     const lost = await L.proc('n3').waitEvent('unlord', 10_000, m3);
     expect(lost.reason).toBe('lease');
-    // the daemon is told to stop and exits on its own time (300 ms)
-    await L.waitLine(
-      (l) => l.node === 'n3' && l.kind === 'daemon' && l.phase === 'term',
-      "n3's daemon told to stop",
-    );
+    // its daemon must go, however it is stopped
+    const pid = (await L.firstWrite('n3', 0)).pid;
+    await until(() => !isAlive(pid), "n3's daemon to stop after its lease is lost", 10_000);
     const t0 = Date.now();
     L.proc('n1').kill('SIGCONT');
     L.proc('n2').kill('SIGCONT');
