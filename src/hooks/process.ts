@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
 import { groupAlive, signalGroup } from './group.js';
 import { LineBudget, LineSink } from './lines.js';
 import type { HookCommand, HookLogger, RunOutcome } from './types.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
   outputLevel?: 'debug' | 'info';
   maxLineBytes?: number;
   maxLines?: number;
+  /** open a pipe on the child's fd 3 and keep it open (RunningCommand.control): the guard's deadlines */
+  control?: boolean;
 }
 
 export interface RunningCommand {
@@ -38,6 +41,8 @@ export interface RunningCommand {
   readonly done: Promise<RunOutcome>;
   /** SIGTERM the group, SIGKILL it after the grace; `done` resolves once the leader is gone */
   terminate(): Promise<RunOutcome>;
+  /** the write end of the child's fd 3 when RunOptions.control was set, else null */
+  readonly control?: Writable | null;
 }
 
 export function runCommand(cmd: HookCommand, opts: RunOptions): RunningCommand {
@@ -50,7 +55,12 @@ export function runCommand(cmd: HookCommand, opts: RunOptions): RunningCommand {
     child = spawn(file, args, {
       detached: true,
       env: opts.env,
-      stdio: [opts.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [
+        opts.stdin === null ? 'ignore' : 'pipe',
+        'pipe',
+        'pipe',
+        ...(opts.control ? ['pipe' as const] : []),
+      ],
     });
   } catch (e) {
     // spawn throws synchronously for bad arguments (a NUL byte in env, say)
@@ -159,9 +169,13 @@ export function runCommand(cmd: HookCommand, opts: RunOptions): RunningCommand {
     }, opts.timeoutMs);
   }
 
+  const control = opts.control ? ((child.stdio[3] as Writable | null | undefined) ?? null) : null;
+  // Writing to a guard that is gone fails with EPIPE; its exit is reported through `done`.
+  control?.on('error', () => {});
   return {
     pid,
     done,
+    control,
     terminate: () => {
       kill();
       return done;
