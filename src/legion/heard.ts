@@ -19,6 +19,7 @@ import { sameBytes } from './bytes.js';
 import { leaseMs } from './liveness.js';
 import { offerFresh } from './peer-table.js';
 import type { NativeState, PeerRecord } from './state.js';
+import type { FoldedHeartbeats } from './types.js';
 
 /** What a receiver keeps of an announce besides timing: a peer record, or an announce itself. */
 export type Announced = Pick<
@@ -107,3 +108,9 @@ export function heardDueAfter(state: NativeState, due: number, packet: Announced
   if (packet.vote !== state.params.uuid) return due;
   return Math.min(due, now + Math.min(leaseMs(state.params), state.params.toleranceMs));
 }
+
+/**
+ * The native core's bulk refresh as a capability (types.ts, FoldedHeartbeats): a shell that folds
+ * heartbeats runs `{ ...nativeMachine, ...nativeHeartbeats }`.
+ */
+export const nativeHeartbeats: FoldedHeartbeats<NativeState, Announced> = { noteHeard, heardDueAfter };

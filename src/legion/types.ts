@@ -163,3 +163,25 @@ export interface Machine<S, P = Announce> {
   /** the lease for lord-only work at `now`, or null when this node claims no lordship; cheap */
   workLease(state: S, now: number): WorkLease | null;
 }
+
+/**
+ * Optional capability of a core whose member table can take heartbeats in bulk, for a shell
+ * that does not hand it every repeat of an unchanged announce (the simulator's folded
+ * heartbeats; the native core's rule is in heard.ts). Check with `takesHeartbeatsInBulk`.
+ */
+export interface FoldedHeartbeats<S, P = Announce> {
+  /**
+   * Moves each member's direct hearing up to `heardAt(uuid, index)` (index: the member's place in
+   * the table) and returns until when the table may go without another refresh. Edits the state
+   * in place like a step: pass the newest one.
+   */
+  noteHeard(state: S, heardAt: (uuid: string, index: number) => number, now: number): number;
+  /** the refresh due after a step on `packet`, given the one due before it */
+  heardDueAfter(state: S, due: number, packet: P, now: number): number;
+}
+
+export function takesHeartbeatsInBulk<S, P>(
+  machine: Machine<S, P>,
+): machine is Machine<S, P> & FoldedHeartbeats<S, P> {
+  return 'noteHeard' in machine && 'heardDueAfter' in machine;
+}

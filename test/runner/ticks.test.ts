@@ -25,6 +25,7 @@ function scriptedCore(wakes: number[]) {
     view: () => {
       throw new Error('not used');
     },
+    workLease: () => null,
   };
   return { machine, steps };
 }

@@ -1,7 +1,12 @@
 /**
- * Test helpers for the uWSGI-compatible machine: parameters, peer announces, and a tiny
- * in-memory network in virtual time that carries real encoded packets between machines.
+ * Test helpers for the uWSGI-compatible machine: parameters, peer announces, a stepper for unit
+ * tests of the core (Driver: inputs chosen by the test, effects returned, none carried out), and a
+ * tiny legion on virtual time (Cluster) whose nodes are the daemon's LegionRunner carrying real
+ * encoded packets between them.
  */
+import pino from 'pino';
+import { MemoryNetwork, VirtualTime } from '../../sim/virtual.js';
+import { LegionRunner } from '../../src/daemon/legion-runner.js';
 import type { Command, Effect, Input, LegionEvent, LegionParams } from '../../src/legion/types.js';
 import { checksumOf } from '../../src/legion/uwsgi-election.js';
 import { uwsgiMachine } from '../../src/legion/uwsgi-machine.js';
@@ -56,7 +61,7 @@ export function fullChecksum(nodes: Array<{ valor: bigint; uuid: string }>): big
   return checksumOf(first!.valor, first!.uuid, members);
 }
 
-/** Drives one machine by hand, keeping every effect. */
+/** Steps one machine by hand for unit tests of the core, keeping every effect (carrying none out). */
 export class Driver {
   state: UwsgiState;
   now = 0;
@@ -102,22 +107,26 @@ export const sendsOf = (effects: Effect<UwsgiAnnounce>[]) =>
 /** A seeded PRNG (mulberry32) so simulated runs replay exactly. */
 export const seeded = seededRand;
 
-interface SimNode {
-  driver: Driver;
+export interface ClusterNode {
+  /** the node's runner (`view()` as legionctl would see it) */
+  driver: LegionRunner<UwsgiState, UwsgiAnnounce>;
   startAt: number;
   started: boolean;
   alive: boolean;
   events: LegionEvent[];
 }
 
+const silent = pino({ level: 'silent' });
+
 /**
- * A perfect network: every packet reaches every other live node 1 ms later, encoded and decoded
- * by the real codec with a wall clock that follows virtual time.
+ * A perfect network: every packet reaches every other live, started node 1 ms later, encoded and
+ * decoded by the real codec with a wall clock that follows virtual time. Each node is the
+ * daemon's LegionRunner on a virtual scheduler; the hooks answer at once.
  */
 export class Cluster {
-  readonly nodes: SimNode[];
-  now = 0;
-  #queue: Array<{ at: number; to: SimNode; bytes: Uint8Array }> = [];
+  readonly nodes: ClusterNode[];
+  readonly #time = new VirtualTime();
+  readonly #net = new MemoryNetwork(this.#time, 1);
   readonly #codec = new UwsgiCodec({
     legion: 'L',
     cipher: 'aes-128-cbc',
@@ -126,17 +135,40 @@ export class Cluster {
 
   constructor(specs: Array<{ p: LegionParams; startAt: number }>, seed: number) {
     const rand = seeded(seed);
-    this.nodes = specs.map(({ p, startAt }) => ({
-      driver: new Driver(p, rand),
-      startAt,
-      started: false,
-      alive: true,
-      events: [],
-    }));
+    const codec = this.#codec;
+    this.nodes = specs.map(({ p, startAt }) => {
+      const node: Omit<ClusterNode, 'driver'> = { startAt, started: false, alive: true, events: [] };
+      const runs = () => node.alive;
+      const driver = new LegionRunner<UwsgiState, UwsgiAnnounce>({
+        params: p,
+        machine: uwsgiMachine,
+        codec: { encode: (a, wall) => codec.encode(a, wall), decode: (b, wall) => codec.decode(b, wall) },
+        transport: this.#net.endpoint(() => node.started && node.alive),
+        scheduler: this.#time.scheduler({ rand, wallBaseMs: WALL0, running: runs }),
+        logger: silent,
+        holdTimeoutMs: 1e9,
+        sink: {
+          onEvent: (e) => node.events.push(e),
+          drained: () => Promise.resolve(),
+          whenDrained: (done) => done(),
+        },
+      });
+      this.#time.at(startAt, () => {
+        if (!node.alive) return;
+        node.started = true;
+        driver.start();
+      });
+      return Object.assign(node, { driver });
+    });
+  }
+
+  get now(): number {
+    return this.#time.now;
   }
 
   command(i: number, command: Command): void {
-    this.#apply(this.nodes[i]!, { type: 'command', command });
+    const n = this.nodes[i]!;
+    if (n.alive) n.driver.command(command);
   }
 
   crash(i: number): void {
@@ -144,41 +176,6 @@ export class Cluster {
   }
 
   run(until: number): void {
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      const live = this.nodes.filter((n) => n.alive);
-      const times = [
-        ...this.#queue.map((q) => q.at),
-        ...live.map((n) => (n.started ? n.driver.wakeAt : n.startAt)),
-      ];
-      const next = Math.min(...times);
-      if (!(next <= until)) break;
-      this.now = next;
-      const due = this.#queue.filter((q) => q.at <= next);
-      this.#queue = this.#queue.filter((q) => q.at > next);
-      for (const q of due) {
-        if (q.to.alive && q.to.started)
-          this.#apply(q.to, { type: 'packet', packet: this.#codec.decode(q.bytes, WALL0 + next) });
-      }
-      for (const n of live) {
-        if (!n.started && n.startAt <= next) {
-          n.started = true;
-          this.#apply(n, { type: 'start' });
-        } else if (n.started && n.driver.wakeAt <= next) {
-          this.#apply(n, { type: 'tick' });
-        }
-      }
-    }
-    this.now = until;
-  }
-
-  #apply(n: SimNode, input: Input<UwsgiAnnounce>): void {
-    for (const e of n.driver.step(input, this.now)) {
-      if (e.type === 'event') n.events.push(e.event);
-      if (e.type === 'send') {
-        const bytes = this.#codec.encode(e.packet, WALL0 + this.now);
-        for (const to of this.nodes)
-          if (to !== n && to.alive) this.#queue.push({ at: this.now + 1, to, bytes });
-      }
-    }
+    this.#time.runUntil(until);
   }
 }
