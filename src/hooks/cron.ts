@@ -1,10 +1,14 @@
 /**
  * Cron entries that run only on the lord. Every node keeps the schedule; at each tick a node
- * that is not lord does nothing, so the job follows the title without any hand-over.
+ * whose lease does not allow new work at that instant does nothing, so the job follows the title
+ * without any hand-over. Runs go under a guard bound to the lease (guard.ts): a run never
+ * outlives it, even if legiond dies or stalls.
  */
 import { Cron } from 'croner';
 import { childEnv } from './env.js';
-import { DEFAULT_KILL_GRACE_MS, outcomeOk, type RunningCommand, runCommand } from './process.js';
+import { leaseRefusal, runGuarded, type WorkRecordSink } from './guard.js';
+import { type LeaseSource, mayStartUnder } from './lease.js';
+import { DEFAULT_KILL_GRACE_MS, outcomeOk, type RunningCommand } from './process.js';
 import {
   commandText,
   type HookCommand,
@@ -12,6 +16,7 @@ import {
   type HookLogger,
   type RunOutcome,
 } from './types.js';
+import { WorkRecords } from './work-records.js';
 
 export interface CronEntryInit {
   schedule: string;
@@ -23,10 +28,18 @@ export interface CronEntryInit {
 export interface CronRunnerInit {
   legion: string;
   entries: readonly CronEntryInit[];
-  isLord: () => boolean;
-  /** the environment and stdin for a run, taken when it starts (see viewContext) */
+  lease: LeaseSource;
+  /** cap on the guard's SIGTERM-to-fence time; a run uses min(killGraceMs, this) */
+  fenceGraceMs: number;
+  /** a run needs the fence this far ahead; default: the run's fence grace */
+  startMarginMs?: number;
+  /** where guard pids are recorded (work-records.ts); `stateDir` uses the legion's shared one */
+  records?: WorkRecordSink;
+  stateDir?: string | null;
+  /** the environment and stdin for a run, taken when it starts (see viewContext); LEGION_EPOCH is the lease's */
   context: () => HookContext;
   logger: HookLogger;
+  /** between SIGTERM and SIGKILL on a timeout or a stop; default 1000 */
   killGraceMs?: number;
   baseEnv?: NodeJS.ProcessEnv;
   /** default '5-or-6-parts': classic patterns, or a leading seconds field */
@@ -38,8 +51,13 @@ export interface CronRunnerInit {
 export class CronRunner {
   private jobs: Cron[] = [];
   private readonly running = new Map<number, RunningCommand>();
+  private readonly records: WorkRecordSink | undefined;
 
-  constructor(private readonly init: CronRunnerInit) {}
+  constructor(private readonly init: CronRunnerInit) {
+    this.records =
+      init.records ??
+      (init.stateDir ? WorkRecords.shared(init.stateDir, init.legion, init.logger) : undefined);
+  }
 
   start(): void {
     if (this.jobs.length > 0) return;
@@ -57,6 +75,11 @@ export class CronRunner {
   async stop(): Promise<void> {
     for (const j of this.jobs) j.stop();
     this.jobs = [];
+    await this.stopRuns();
+  }
+
+  /** Kills the runs still going and keeps the schedule (ticks go on asking the lease). */
+  async stopRuns(): Promise<void> {
     await Promise.all([...this.running.values()].map((r) => r.terminate()));
   }
 
@@ -69,8 +92,12 @@ export class CronRunner {
     const entry = this.init.entries[index];
     if (!entry) return;
     const fields = { legion: this.init.legion, cron: entry.schedule, command: commandText(entry.command) };
-    if (!this.init.isLord()) {
-      this.init.logger.debug(fields, 'cron tick skipped: not lord');
+    const lease = this.init.lease.current();
+    const killGraceMs = this.init.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    const fenceGraceMs = Math.min(killGraceMs, this.init.fenceGraceMs);
+    if (!mayStartUnder(lease, this.init.lease.now(), this.init.startMarginMs ?? fenceGraceMs)) {
+      const why = leaseRefusal(lease);
+      this.init.logger.debug({ ...fields, why }, `cron tick skipped: ${why}`);
       return;
     }
     if (this.running.has(index)) {
@@ -78,14 +105,18 @@ export class CronRunner {
       return;
     }
     const ctx = this.init.context();
-    this.init.logger.info(fields, 'cron run started');
-    const run = runCommand(entry.command, {
-      env: childEnv(this.init.baseEnv ?? process.env, ctx),
+    const epoch = lease.epoch.toString();
+    this.init.logger.info({ ...fields, epoch }, 'cron run started');
+    const run = runGuarded(entry.command, {
+      env: childEnv(this.init.baseEnv ?? process.env, { ...ctx, env: { ...ctx.env, LEGION_EPOCH: epoch } }),
       stdin: ctx.stdin,
       timeoutMs: entry.timeoutMs,
-      killGraceMs: this.init.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+      killGraceMs,
       logger: this.init.logger,
       logFields: fields,
+      lease: this.init.lease,
+      fenceGraceMs,
+      records: this.records,
     });
     this.running.set(index, run);
     void run.done.then((outcome) => {

@@ -1,10 +1,18 @@
 /**
  * Attached daemons: processes that run only while the node is lord. Started after the lord
  * hooks, stopped on unlord; one that exits on its own is restarted with a doubling backoff.
+ *
+ * Each runs under a guard bound to the lease (guard.ts), so it never outlives the lease even if
+ * legiond dies or stalls. A start or restart happens only while the lease allows new work at
+ * that instant; a restart that falls due while it does not waits for the next lease change.
+ * A slot never has two processes alive: a start while an earlier one is still being stopped
+ * waits for it to be gone.
  */
 import { childEnv } from './env.js';
-import { type RunningCommand, runCommand } from './process.js';
+import { type GuardedCommand, leaseRefusal, runGuarded, type WorkRecordSink } from './guard.js';
+import { type LeaseSource, mayStartUnder } from './lease.js';
 import { type Clock, commandText, type HookCommand, type HookContext, type HookLogger } from './types.js';
+import { WorkRecords } from './work-records.js';
 
 export interface DaemonEntryInit {
   command: HookCommand;
@@ -17,6 +25,14 @@ export interface DaemonEntryInit {
 export interface DaemonSupervisorInit {
   legion: string;
   entries: readonly DaemonEntryInit[];
+  lease: LeaseSource;
+  /** cap on the guard's SIGTERM-to-fence time; each daemon uses min(its graceMs, this) */
+  fenceGraceMs: number;
+  /** a (re)start needs the fence this far ahead; default: the daemon's fence grace */
+  startMarginMs?: number;
+  /** where guard pids are recorded (work-records.ts); `stateDir` uses the legion's shared one */
+  records?: WorkRecordSink;
+  stateDir?: string | null;
   context: () => HookContext;
   logger: HookLogger;
   baseEnv?: NodeJS.ProcessEnv;
@@ -30,10 +46,15 @@ export interface DaemonSupervisorInit {
 
 interface Slot {
   entry: DaemonEntryInit;
-  proc: RunningCommand | null;
+  fenceGraceMs: number;
+  proc: GuardedCommand | null;
+  /** processes a stop() is terminating; a new one starts only once this is empty */
+  stopping: Set<Promise<unknown>>;
   startedAt: number;
   backoffMs: number;
   restartTimer: NodeJS.Timeout | null;
+  /** set while a start waits for the lease, so the wait is logged once */
+  waiting: boolean;
   restarts: number;
 }
 
@@ -41,15 +62,23 @@ export class DaemonSupervisor {
   private readonly slots: Slot[];
   private active = false;
   private readonly clock: Clock;
+  private readonly records: WorkRecordSink | undefined;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly init: DaemonSupervisorInit) {
     this.clock = init.clock ?? { now: () => performance.now() };
+    this.records =
+      init.records ??
+      (init.stateDir ? WorkRecords.shared(init.stateDir, init.legion, init.logger) : undefined);
     this.slots = init.entries.map((entry) => ({
       entry,
+      fenceGraceMs: Math.min(entry.graceMs, init.fenceGraceMs),
       proc: null,
+      stopping: new Set(),
       startedAt: 0,
       backoffMs: entry.restartBackoffMs,
       restartTimer: null,
+      waiting: false,
       restarts: 0,
     }));
   }
@@ -58,7 +87,7 @@ export class DaemonSupervisor {
     return this.active;
   }
 
-  /** pid of each daemon's current process (null while it is down) and how often it was restarted */
+  /** the guard pid of each daemon's current process (null while it is down), and its restarts */
   status(): Array<{ command: HookCommand; pid: number | null; restarts: number }> {
     return this.slots.map((s) => ({
       command: s.entry.command,
@@ -70,47 +99,72 @@ export class DaemonSupervisor {
   start(): void {
     if (this.active) return;
     this.active = true;
+    this.unsubscribe = this.init.lease.subscribe(() => {
+      for (const s of this.slots) if (s.waiting) this.launch(s);
+    });
     for (const s of this.slots) {
       s.backoffMs = s.entry.restartBackoffMs;
       this.launch(s);
     }
   }
 
-  /** SIGTERM each daemon's process group, SIGKILL after its grace; resolves when all are gone. */
+  /**
+   * SIGTERM each daemon's process group, SIGKILL after its grace. Resolves when every process
+   * of this supervisor is gone, those an earlier stop() is still terminating included.
+   */
   async stop(): Promise<void> {
     this.active = false;
-    await Promise.all(
-      this.slots.map(async (s) => {
-        if (s.restartTimer) clearTimeout(s.restartTimer);
-        s.restartTimer = null;
-        const proc = s.proc;
-        if (proc) {
-          await proc.terminate();
-          s.proc = null;
-        }
-      }),
-    );
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    for (const s of this.slots) {
+      if (s.restartTimer) clearTimeout(s.restartTimer);
+      s.restartTimer = null;
+      s.waiting = false;
+      const proc = s.proc;
+      if (!proc) continue;
+      s.proc = null;
+      const gone = proc.terminate();
+      s.stopping.add(gone);
+      void gone.then(() => {
+        s.stopping.delete(gone);
+        // a start() that came while this one was dying goes ahead now
+        this.launch(s);
+      });
+    }
+    await Promise.all(this.slots.flatMap((s) => [...s.stopping]));
   }
 
+  /** Starts the slot's process if nothing stands in the way; called again by whatever does. */
   private launch(s: Slot): void {
-    s.restartTimer = null;
-    if (!this.active) return;
+    if (!this.active || s.proc || s.stopping.size > 0 || s.restartTimer) return;
     const fields = { legion: this.init.legion, daemon: commandText(s.entry.command) };
+    const lease = this.init.lease;
+    const current = lease.current();
+    if (!mayStartUnder(current, lease.now(), this.init.startMarginMs ?? s.fenceGraceMs)) {
+      if (!s.waiting)
+        this.init.logger.info({ ...fields, why: leaseRefusal(current) }, 'daemon start waits for the lease');
+      s.waiting = true;
+      return;
+    }
+    s.waiting = false;
     const ctx = this.init.context();
-    const proc = runCommand(s.entry.command, {
+    const proc = runGuarded(s.entry.command, {
       env: childEnv(this.init.baseEnv ?? process.env, {
         ...ctx,
-        env: { ...ctx.env, LEGION_EVENT: 'daemon' },
+        env: { ...ctx.env, LEGION_EVENT: 'daemon', LEGION_EPOCH: current.epoch.toString() },
       }),
       stdin: null,
       timeoutMs: null,
       killGraceMs: s.entry.graceMs,
       logger: this.init.logger,
       logFields: fields,
+      lease,
+      fenceGraceMs: s.fenceGraceMs,
+      records: this.records,
     });
     s.proc = proc;
     s.startedAt = this.clock.now();
-    this.init.logger.info({ ...fields, pid: proc.pid }, 'daemon started');
+    this.init.logger.info({ ...fields, pid: proc.pid, epoch: current.epoch.toString() }, 'daemon started');
     void proc.done.then((outcome) => {
       if (s.proc !== proc) return;
       s.proc = null;
@@ -131,7 +185,10 @@ export class DaemonSupervisor {
         'daemon exited; restarting',
       );
       s.restarts++;
-      s.restartTimer = setTimeout(() => this.launch(s), delay);
+      s.restartTimer = setTimeout(() => {
+        s.restartTimer = null;
+        this.launch(s);
+      }, delay);
     });
   }
 }

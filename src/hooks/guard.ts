@@ -128,6 +128,14 @@ export interface GuardedCommand extends RunningCommand {
   readonly guardPid: number | undefined;
 }
 
+/** why `mayStartUnder(lease, …)` said no, for the log */
+export function leaseRefusal(
+  lease: WorkLease | null,
+): 'not lord' | 'lease not fresh' | 'lease allows no new work' {
+  if (lease === null) return 'not lord';
+  return lease.mayStart ? 'lease not fresh' : 'lease allows no new work';
+}
+
 function deadlineFor(lease: WorkLease | null, offset: number): number {
   // no lease: a deadline in the past, the guard fences at once
   return lease === null ? 0 : Math.max(0, Math.floor(lease.fenceAtMs + offset));
