@@ -782,10 +782,29 @@ export class WorkLegion {
           .lines()
           .slice(-8)
           .map((l) => `${l.node} ${l.kind} ${l.pid} @${l.epoch} ${l.phase}`);
-        throw new Error(`timed out waiting for ${what}; last workload lines:\n${tail.join('\n')}`);
+        throw new Error(
+          `timed out waiting for ${what}; last workload lines:\n${tail.join('\n')}\n${this.logTails()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** per started node, its last log lines about lord-only work or at warn and above */
+  logTails(n = 6): string {
+    return this.nodes
+      .filter((x) => x.proc)
+      .map((x) => {
+        const lines = x
+          .proc!.lines.filter(
+            (l) =>
+              (typeof l.level === 'number' && l.level >= 40) || /cron|daemon|guard|lord/.test(String(l.msg)),
+          )
+          .slice(-n)
+          .map((l) => `  ${JSON.stringify(l).slice(0, 400)}`);
+        return [`${x.name}:`, ...lines, ...x.proc!.stderr.slice(-3)].join('\n');
+      })
+      .join('\n');
   }
 
   /** SIGCONT and SIGTERM every legiond still running, and waits for them (SIGKILL after 20 s) */
