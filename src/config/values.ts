@@ -4,14 +4,16 @@
  */
 import { Cron } from 'croner';
 import type { HookCommand } from '../hooks/types.js';
+import { U64_MAX } from '../u64.js';
 import { parseHostPort } from './address.js';
 import type { HostPort } from './types.js';
+
+export { U64_MAX };
 
 export class Bad {
   constructor(readonly message: string) {}
 }
 
-export const U64_MAX = (1n << 64n) - 1n;
 /** names travel in every announce; keep them short so a packet fits an MTU */
 export const MAX_NAME_BYTES = 64;
 export const MAX_SCROLL_BYTES = 1024;

@@ -1,6 +1,8 @@
 import { LegiondError } from '../errors.js';
+import { U64_MAX } from '../u64.js';
 
-export const U64_MAX = (1n << 64n) - 1n;
+export { U64_MAX };
+
 /** Node clamps longer timers to 1 ms, so no duration may exceed this */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 

@@ -1,8 +1,7 @@
 import type { ControlHandler } from '../control/handler.js';
 import { LegiondError } from '../errors.js';
+import { U64_MAX } from '../u64.js';
 import type { LegionHost } from './legion-host.js';
-
-const U64_MAX = (1n << 64n) - 1n;
 
 function str(args: Record<string, unknown>, key: string): string {
   const v = args[key];

@@ -1,9 +1,9 @@
 /** Control commands: valor, scroll, stepdown, hook failures, reloads and shutdown. */
+
+import { U64_MAX } from '../u64.js';
 import { beginRelease } from './release.js';
 import { log, type Step } from './step.js';
 import type { Command } from './types.js';
-
-const U64_MAX = (1n << 64n) - 1n;
 
 /** Starts draining; a lord hands over through a release so its unlord hooks finish first. */
 function drain(st: Step, forMs: number, reason: string): void {

@@ -1,4 +1,5 @@
 /** Wire limits of the native protocol. Decoders enforce them too, so a hostile peer cannot make us allocate. */
+export { U64_MAX } from '../u64.js';
 
 /** Fits a 1500-byte Ethernet MTU with room for IPv6 + UDP headers and a tunnel or two. */
 export const DEFAULT_MAX_PACKET_BYTES = 1400;
@@ -14,4 +15,3 @@ export const DEFAULT_REPLAY_WINDOW_MS = 30_000;
 export const DEFAULT_MAX_SENDERS = 4096;
 
 export const U32_MAX = 0xffff_ffff;
-export const U64_MAX = (1n << 64n) - 1n;

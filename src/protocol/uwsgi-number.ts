@@ -4,8 +4,8 @@
  * travels as a negative number; we write and read it the same way so the bits survive.
  */
 import { LegiondError } from '../errors.js';
+import { U64_MAX } from '../u64.js';
 
-const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
 
 export function formatU64(v: bigint): string {
