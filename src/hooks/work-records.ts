@@ -22,6 +22,7 @@ export interface WorkRecord {
 }
 
 interface Stat {
+  state: string;
   pgrp: number;
   session: number;
   startTime: string;
@@ -38,7 +39,7 @@ function readStat(pid: number): Stat | null {
   // the command name may hold spaces and parentheses: fields are counted after the last ')'
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state): pgrp is field 5, session 6, starttime 22
-  return { pgrp: Number(f[2]), session: Number(f[3]), startTime: f[19] ?? '' };
+  return { state: f[0] ?? '', pgrp: Number(f[2]), session: Number(f[3]), startTime: f[19] ?? '' };
 }
 
 export function procStartTime(pid: number): string | null {
@@ -136,15 +137,8 @@ export function readWorkRecords(file: string): WorkRecord[] {
   }
 }
 
-/**
- * Whether the group of `r` is still the one we started. The guard alive with its start time: yes.
- * The guard gone but members of its group left in its session: yes too, since Linux does not
- * reuse a pid while a group or session of that number exists, and our members started after it.
- */
-function stillOurs(r: WorkRecord): boolean {
-  const leader = readStat(r.pid);
-  if (leader) return leader.startTime === r.startTime;
-  if (!groupAlive(r.pid)) return false;
+/** the processes in /proc matching `pred` (a scan: only for the rare clean-up at start) */
+function anyProcess(pred: (s: Stat) => boolean): boolean {
   let dirs: string[];
   try {
     dirs = readdirSync('/proc');
@@ -154,10 +148,27 @@ function stillOurs(r: WorkRecord): boolean {
   for (const d of dirs) {
     if (!/^\d+$/.test(d)) continue;
     const s = readStat(Number(d));
-    if (s && s.pgrp === r.pid && s.session === r.pid && BigInt(s.startTime) >= BigInt(r.startTime))
-      return true;
+    if (s && pred(s)) return true;
   }
   return false;
+}
+
+/**
+ * Whether the group of `r` is still the one we started. The guard alive with its start time: yes.
+ * The guard gone but members of its group left in its session: yes too, since Linux does not
+ * reuse a pid while a group or session of that number exists, and our members started after it.
+ */
+function stillOurs(r: WorkRecord): boolean {
+  const leader = readStat(r.pid);
+  if (leader) return leader.startTime === r.startTime;
+  if (!groupAlive(r.pid)) return false;
+  const since = BigInt(r.startTime);
+  return anyProcess((s) => s.pgrp === r.pid && s.session === r.pid && BigInt(s.startTime) >= since);
+}
+
+/** a group of zombies only is gone for our purpose: whoever reaps orphans may be slow to */
+function groupLive(pgid: number): boolean {
+  return groupAlive(pgid) && anyProcess((s) => s.pgrp === pgid && s.state !== 'Z');
 }
 
 /**
@@ -185,9 +196,9 @@ export async function stopLeftovers(
     signalGroup(r.pid, 'SIGTERM');
   }
   const until = performance.now() + graceMs;
-  while (live.some((r) => groupAlive(r.pid)) && performance.now() < until)
+  while (live.some((r) => groupLive(r.pid)) && performance.now() < until)
     await new Promise((res) => setTimeout(res, 20));
-  for (const r of live) if (groupAlive(r.pid)) signalGroup(r.pid, 'SIGKILL');
+  for (const r of live) if (groupLive(r.pid)) signalGroup(r.pid, 'SIGKILL');
   rmSync(file, { force: true });
   return live.length;
 }
