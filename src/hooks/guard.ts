@@ -20,6 +20,7 @@
  * whose guard alone is killed (the OOM killer): work-records.ts covers that case at the next start.
  */
 import { readFileSync } from 'node:fs';
+import { LegiondError } from '../errors.js';
 import type { LeaseSource, WorkLease } from './lease.js';
 import { type RunningCommand, type RunOptions, runCommand } from './process.js';
 import type { HookCommand } from './types.js';
@@ -35,7 +36,10 @@ import type { HookCommand } from './types.js';
  * - EOF on fd 3 (legiond is gone): SIGTERM at once, SIGKILL FENCE_GRACE_MS later (or at the
  *   deadline if that comes first).
  * - The workload's exit ends the guard with the same status (a signal death is re-raised), so
- *   legiond reports it as if it had run the workload itself.
+ *   legiond reports it as if it had run the workload itself. What the workload left in the group
+ *   is lord-only work too: it gets SIGTERM, and SIGKILL FENCE_GRACE_MS later (or at the deadline),
+ *   before the guard exits. Finding it takes one scan of /proc per exit (and per 50 ms while some
+ *   is left): bash has no cheaper way to ask whether a group has other members.
  * - The guard traps TERM with a handler, not '' (which the workload would inherit as ignored): a
  *   stop by legiond (SIGTERM to the group, SIGKILL after a grace) reaches the workload and the
  *   guard stays until the workload is gone, then exits with its status.
@@ -49,23 +53,54 @@ child=$!
 exec 0</dev/null
 # from here on nothing the guard starts is the workload; a write to a dead legiond must not kill it
 trap '' PIPE
-termed=0 eof=0 eof_kill= buf=
+# others: the live members of our group but the guard (a /proc scan, once the workload is gone)
+scan() {
+  others=()
+  local f p s
+  for f in /proc/[0-9]*/stat; do
+    read -r s 2>/dev/null <"$f" || continue
+    # after the command name: state ppid pgrp ...
+    s=\${s##*) }
+    [[ $s == Z* ]] && continue
+    s=\${s#* * } s=\${s%% *}
+    p=\${f#/proc/} p=\${p%/stat}
+    ((s == $$ && p != $$)) && others+=("$p")
+  done
+}
+# ends the guard as the workload ended
+relay() {
+  case $st in
+    129|130|137|141|142|143) trap - TERM; kill -n $((st - 128)) $$ ;;
+  esac
+  exit "$st"
+}
+termed=0 eof=0 eof_kill= buf= st= left_kill=
 while :; do
-  if ! kill -0 "$child" 2>/dev/null; then
-    wait "$child"; st=$?
-    case $st in
-      129|130|137|141|142|143) trap - TERM; kill -n $((st - 128)) $$ ;;
-    esac
-    exit "$st"
-  fi
   read -r up _ </proc/uptime
   now=$((10#\${up/./} * 10))
+  if [[ -n $st ]]; then
+    scan
+    ((\${#others[@]})) || relay
+  elif ! kill -0 "$child" 2>/dev/null; then
+    wait "$child"; st=$?
+    # what the workload left in the group is lord-only work too: it gets a grace, as in a stop
+    scan
+    ((\${#others[@]})) || relay
+    kill -TERM -- -$$ 2>/dev/null
+    left_kill=$((now + grace))
+  fi
   kill_at=$deadline term_at=$((deadline - grace))
   if ((eof)); then
     ((eof_kill < kill_at)) && kill_at=$eof_kill
     term_at=0
   fi
+  [[ -n $st ]] && ((left_kill < kill_at)) && kill_at=$left_kill
   if ((now >= kill_at)); then
+    if [[ -n $st ]]; then
+      kill -KILL "\${others[@]}" 2>/dev/null
+      scan
+      ((\${#others[@]})) || relay
+    fi
     ((eof)) || echo "legiond-guard: lease deadline passed; killing the workload's process group" >&2
     # (the guard is always spawned as a group leader; the fallback only keeps a mistake bounded)
     kill -KILL -- -$$ 2>/dev/null || { kill -KILL "$child"; kill -KILL $$; }
@@ -76,7 +111,11 @@ while :; do
     kill -TERM -- -$$ 2>/dev/null || kill -TERM "$child"
   fi
   next=$(( (termed ? kill_at : term_at) - now ))
-  ((next > 50)) && next=50
+  [[ -n $st ]] && ((left_kill - now < next)) && next=$((left_kill - now))
+  # a scan of /proc costs about 0.1 ms per process: while waiting for leftovers, look less often
+  cap=50
+  [[ -n $st ]] && cap=100
+  ((next > cap)) && next=$cap
   ((next < 10)) && next=10
   printf -v t '0.%03d' "$next"
   if ((eof)); then
@@ -101,8 +140,14 @@ done
 
 /** ms of CLOCK_BOOTTIME, from /proc/uptime (what the guard reads) */
 export function uptimeMs(): number {
-  const text = readFileSync('/proc/uptime', 'utf8');
-  return Math.round(Number.parseFloat(text) * 1000);
+  let ms = Number.NaN;
+  try {
+    ms = Math.round(Number.parseFloat(readFileSync('/proc/uptime', 'utf8')) * 1000);
+  } catch (e) {
+    throw new LegiondError('ERR_GUARD_CLOCK', `cannot read /proc/uptime: ${String(e)}`, { cause: e });
+  }
+  if (!Number.isFinite(ms)) throw new LegiondError('ERR_GUARD_CLOCK', '/proc/uptime does not hold a number');
+  return ms;
 }
 
 /** bootMs = leaseMs + offset; read once per guard (see the module comment) */
@@ -141,9 +186,26 @@ function deadlineFor(lease: WorkLease | null, offset: number): number {
   return lease === null ? 0 : Math.max(0, Math.floor(lease.fenceAtMs + offset));
 }
 
-/** Runs `cmd` under a guard bound to `opts.lease`; the RunningCommand's pid is the guard's. */
+/**
+ * Runs `cmd` under a guard bound to `opts.lease`; the RunningCommand's pid is the guard's. Never
+ * throws: what cannot be started is reported through `done` (spawnError), as runCommand does.
+ */
 export function runGuarded(cmd: HookCommand, opts: GuardOptions): GuardedCommand {
-  const offset = bootOffsetMs(opts.lease);
+  let offset: number;
+  try {
+    offset = bootOffsetMs(opts.lease);
+  } catch (e) {
+    // without the shared clock there is no guard, and lord-only work does not run unguarded
+    const code = (e as LegiondError).code ?? 'ERR_GUARD_CLOCK';
+    opts.logger.error({ ...opts.logFields, code, err: String(e) }, 'command could not be started');
+    const outcome = { exitCode: null, signal: null, timedOut: false, spawnError: code, durationMs: 0 };
+    return {
+      pid: undefined,
+      guardPid: undefined,
+      done: Promise.resolve(outcome),
+      terminate: async () => outcome,
+    };
+  }
   const workload = typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : [...cmd];
   const grace = Math.max(0, Math.floor(opts.fenceGraceMs));
   const { lease, fenceGraceMs: _g, records, ...runOpts } = opts;

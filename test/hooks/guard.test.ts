@@ -184,6 +184,26 @@ describe('runGuarded', () => {
     expect(alive(readPid(file))).toBe(false);
   });
 
+  it('stops what the workload left in its group before relaying its exit', async () => {
+    const { lease } = cell(60_000);
+    const file = pidFile();
+    const g = guarded(`sleep 100 & echo $! > ${file}; exit 0`, lease, 600);
+    expect(await g.run.done).toMatchObject({ exitCode: 0, signal: null });
+    expect(alive(readPid(file))).toBe(false);
+
+    // one that ignores SIGTERM gets SIGKILL a fence grace later
+    const stubborn = pidFile();
+    const h = guarded(`(trap '' TERM; exec sleep 100) & echo $! > ${stubborn}; exit 5`, lease, 600);
+    const t0 = performance.now();
+    expect(await eventually(() => hasPid(stubborn))).toBe(true);
+    await sleep(300);
+    expect(alive(readPid(stubborn))).toBe(true);
+    expect(h.outcome()).toBeNull();
+    expect(await h.run.done).toMatchObject({ exitCode: 5, signal: null });
+    expect(performance.now() - t0).toBeGreaterThan(500);
+    expect(alive(readPid(stubborn))).toBe(false);
+  });
+
   it('costs one small bash that forks nothing while legiond lives', async () => {
     const { lease } = cell(60_000);
     const file = pidFile();
