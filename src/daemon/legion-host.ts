@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
 import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
+import { stopLeftovers } from '../hooks/index.js';
 import type { LegionEvent, LegionParams, LegionView, MemberInfo } from '../legion/types.js';
 import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
 import { type Clock, LegionRunner, systemClock } from './legion-runner.js';
 import type { Logger } from './logger.js';
-import { LordWork } from './lord-work.js';
+import { LordWork, workStopBoundMs } from './lord-work.js';
 import { type ProtocolPair, setupProtocol } from './protocol-setup.js';
 
 const text = new TextDecoder();
@@ -79,6 +80,13 @@ export class LegionHost {
     const clock = this.o.clock ?? systemClock;
     this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
     this.pair = await setupProtocol(cfg, () => clock.wall());
+    if (this.o.stateDir) {
+      // lord-only work a previous life of this daemon left behind (its guard was killed with it,
+      // say) must be gone before this life's setup hook; the state_dir lock says it is ours
+      const log = this.o.logger.child({ legion: cfg.name });
+      const stopped = await stopLeftovers(this.o.stateDir, cfg.name, log, workStopBoundMs(cfg));
+      if (stopped > 0) log.warn({ stopped }, 'stopped lord-only work left by a previous run');
+    }
     this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
   }
 

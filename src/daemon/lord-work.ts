@@ -6,11 +6,29 @@ import type { LegionEvent, LegionView, WorkLease } from '../legion/types.js';
 import type { Logger } from './logger.js';
 
 /**
- * Taken off the core's fence before the guards see it: covers the guard's polling (20 ms), the
- * resolution of the clock it reads (10 ms), the pipe, and a successor's spawn being quicker than
- * ours to die.
+ * Taken off the core's fence before the guards see it: covers the guard's timer (it acts within
+ * ~10 ms of a deadline), the pipe, and a successor's spawn being quicker than ours to die.
  */
 export const FENCE_MARGIN_MS = 100;
+
+/**
+ * How long before the fence a guard sends SIGTERM (SIGKILL comes at the fence). It must stay below
+ * the smallest distance to the fence within one renewal cycle, or guards would stop healthy work
+ * between two announces: the fence is renewed at each announce (up to interval·(1+jitter) apart)
+ * to tolerance ahead, or with a quorum to the lease of votes ahead. A daemon's own `grace` still
+ * applies in full to every stop legiond itself makes; this bounds only a crash or a pause.
+ */
+export function fenceGraceCapMs(cfg: LegionConfig): number {
+  const leaseOfVotes = Math.max(cfg.intervalMs, cfg.toleranceMs - 1.2 * cfg.intervalMs);
+  const ahead = cfg.quorum > 1 ? leaseOfVotes : cfg.toleranceMs;
+  const room = ahead - cfg.intervalMs * (1 + cfg.jitter) - FENCE_MARGIN_MS;
+  return Math.max(0, Math.min(cfg.intervalMs, Math.floor(room)));
+}
+
+/** the longest a stop of lord-only work takes: the largest grace of a daemon, or a cron run's 1 s */
+export function workStopBoundMs(cfg: LegionConfig): number {
+  return Math.max(1000, ...cfg.daemons.map((d) => d.graceMs));
+}
 
 export interface LordWorkOptions {
   config: LegionConfig;
@@ -63,6 +81,12 @@ export class LordWork {
     this.cron = this.makeCron(this.cfg);
     this.daemons = this.makeDaemons(this.cfg);
     this.checks = this.makeChecks(this.cfg);
+    const cap = fenceGraceCapMs(this.cfg);
+    for (const d of this.cfg.daemons.filter((e) => e.graceMs > cap))
+      o.logger.info(
+        { daemon: d.command, graceMs: d.graceMs, fenceGraceMs: cap },
+        'if legiond dies or stalls, this daemon gets fenceGraceMs between SIGTERM and SIGKILL (raise lord_delay for more)',
+      );
   }
 
   private makeCron(cfg: LegionConfig): CronRunner {
@@ -70,7 +94,7 @@ export class LordWork {
       legion: cfg.name,
       entries: cfg.cron,
       lease: this.lease,
-      fenceGraceMs: cfg.intervalMs,
+      fenceGraceMs: fenceGraceCapMs(cfg),
       stateDir: this.o.stateDir,
       context: () => viewContext(this.o.view(), 'cron'),
       logger: this.o.logger,
@@ -82,7 +106,7 @@ export class LordWork {
       legion: cfg.name,
       entries: cfg.daemons,
       lease: this.lease,
-      fenceGraceMs: cfg.intervalMs,
+      fenceGraceMs: fenceGraceCapMs(cfg),
       stateDir: this.o.stateDir,
       context: () => viewContext(this.o.view(), 'daemon'),
       logger: this.o.logger,
@@ -149,9 +173,8 @@ export class LordWork {
     return this.hooks.drained();
   }
 
-  /** the longest a stop of lord-only work takes: the largest grace of a daemon or a cron run */
   stopBoundMs(): number {
-    return Math.max(1000, ...this.cfg.daemons.map((d) => d.graceMs));
+    return workStopBoundMs(this.cfg);
   }
 
   /**
