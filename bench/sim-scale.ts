@@ -18,11 +18,13 @@ import type * as CheckerModule from '../sim/checker.js';
 import type * as DurationModule from '../sim/duration.js';
 import type * as MetricsModule from '../sim/metrics.js';
 import type * as PrngModule from '../sim/prng.js';
+import type * as ProtocolModule from '../sim/protocol.js';
 import type * as ScenarioModule from '../sim/scenario.js';
 import type * as WorldModule from '../sim/world.js';
+import type * as HeardModule from '../src/legion/heard.js';
 import type * as MachineModule from '../src/legion/machine.js';
 import type { NativeState } from '../src/legion/machine.js';
-import type { Machine } from '../src/legion/types.js';
+import type { FoldedHeartbeats, Machine } from '../src/legion/types.js';
 import type * as NativeModule from '../src/protocol/native.js';
 import type { Decoded } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
@@ -48,6 +50,8 @@ const { Prng } = await fromDist<typeof PrngModule>('sim/prng.js', BENCH);
 const { loadScenario } = await fromDist<typeof ScenarioModule>('sim/scenario.js', BENCH);
 const { Simulation } = await fromDist<typeof WorldModule>('sim/world.js', BENCH);
 const { nativeMachine } = await fromDist<typeof MachineModule>('src/legion/machine.js', BENCH);
+const { nativeHeartbeats } = await fromDist<typeof HeardModule>('src/legion/heard.js', BENCH);
+const { nativeProbe } = await fromDist<typeof ProtocolModule>('sim/protocol.js', BENCH);
 const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('src/protocol/native.js', BENCH);
 type NativeEncoder = InstanceType<typeof NativeEncoder>;
 type NativeDecoder = InstanceType<typeof NativeDecoder>;
@@ -87,8 +91,10 @@ function run(name: string) {
   const enc = new Meter();
   const dec = new Meter();
   const step = nativeMachine.step;
-  const machine: Machine<NativeState, Announce> = {
+  // the core the simulator runs by default: the native one with its bulk heartbeat refresh
+  const machine: Machine<NativeState, Announce> & FoldedHeartbeats<NativeState, Announce> = {
     ...nativeMachine,
+    ...nativeHeartbeats,
     step: (state, input, ctx) => {
       const t0 = core.begin();
       try {
@@ -127,7 +133,7 @@ function run(name: string) {
     }
   };
   try {
-    const sim = new Simulation(sc, { seed, machine });
+    const sim = new Simulation(sc, { seed, machine, probe: nativeProbe });
     const checker = new Checker(sim);
     const metrics = new Metrics(sim);
     sim.addListener(checker.listener);

@@ -7,7 +7,8 @@
  *   claim the same epoch at once.
  * - lease safety (lease-check.ts): no lord outlives its lease once fewer than Q nodes can reach it.
  * Without a majority quorum the epoch rules can fail by design (both sides of a partition elect);
- * they are then reported as notes, not violations.
+ * they are then reported as notes, not violations. So they are under `protocol: uwsgi`: uWSGI
+ * carries no epoch, and each node's epoch counts the lord changes it saw itself.
  */
 import { LeaseCheck } from './lease-check.js';
 import { isAlive } from './observed.js';
@@ -43,7 +44,7 @@ export class Checker<S> {
   private readonly lease: LeaseCheck<S>;
 
   constructor(private readonly sim: Simulation<S>) {
-    this.majority = sim.scenario.quorum * 2 > sim.scenario.nodes.length;
+    this.majority = sim.protocol.fencing && sim.scenario.quorum * 2 > sim.scenario.nodes.length;
     this.lease = new LeaseCheck(sim, (v) => this.flag(v, true));
   }
 

@@ -1,26 +1,24 @@
 /**
  * Simulated hooks of one node incarnation: run one at a time in event order, each for the
- * configured duration (killed at the timeout), failing when configured; `await-hooks` is answered
- * once the queue is empty, or when the hold timeout passes, as the daemon's runner does.
+ * configured duration (killed at the timeout), failing when configured. `whenIdle` answers the
+ * runner's wait for drained hooks in virtual time (the runner itself bounds the wait by its hold
+ * timeout, as in the daemon).
  */
 import type { HookEvent } from '../src/legion/types.js';
 import type { HookSpec } from './scenario-types.js';
 
 export interface HookHost {
   now(): number;
-  /** a timer for this incarnation: `hook-done` or the hold timeout with its token */
-  timer(at: number, what: { k: 'hook-done' } | { k: 'hold-timeout'; token: number }): void;
+  /** a timer for this incarnation: the running hook is done at `at` */
+  timer(at: number): void;
   finished(event: HookEvent, ok: boolean, ranMs: number): void;
-  /** one `hooks-drained` answer for one `await-hooks` */
-  drained(timedOut: boolean): void;
 }
 
 export class SimHooks {
   private readonly queue: HookEvent[] = [];
   private running: HookEvent | null = null;
   private startedAt = 0;
-  private awaits: number[] = [];
-  private token = 0;
+  private waiting: (() => void)[] = [];
 
   constructor(
     private readonly spec: () => HookSpec,
@@ -36,13 +34,10 @@ export class SimHooks {
     if (!this.running) this.run();
   }
 
-  /** `await-hooks`: answered at once when idle (returns true), else later */
-  await(): boolean {
-    if (this.idle) return true;
-    const token = ++this.token;
-    this.awaits.push(token);
-    this.host.timer(this.host.now() + this.spec().holdTimeoutMs, { k: 'hold-timeout', token });
-    return false;
+  /** `done` once every hook queued so far has finished: at once (inside the call) when idle */
+  whenIdle(done: () => void): void {
+    if (this.idle) done();
+    else this.waiting.push(done);
   }
 
   onDone(): void {
@@ -50,12 +45,6 @@ export class SimHooks {
     this.finish(this.running, this.host.now() - this.startedAt);
     this.running = null;
     this.run();
-  }
-
-  onHoldTimeout(token: number): void {
-    if (!this.awaits.includes(token)) return;
-    this.awaits = this.awaits.filter((t) => t !== token);
-    this.host.drained(true);
   }
 
   private run(): void {
@@ -66,15 +55,15 @@ export class SimHooks {
       if (ms > 0) {
         this.running = event;
         this.startedAt = this.host.now();
-        this.host.timer(this.startedAt + ms, { k: 'hook-done' });
+        this.host.timer(this.startedAt + ms);
         return;
       }
       this.finish(event, 0);
     }
-    if (this.idle && this.awaits.length > 0) {
-      const n = this.awaits.length;
-      this.awaits = [];
-      for (let i = 0; i < n; i++) this.host.drained(false);
+    if (this.idle && this.waiting.length > 0) {
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const done of waiting) done();
     }
   }
 

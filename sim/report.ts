@@ -60,7 +60,7 @@ export function formatReport(r: RunReport): string {
   const lines: string[] = [];
   const kv = (k: string, v: string) => lines.push(`  ${k.padEnd(18)} ${v}`);
   lines.push(
-    `scenario ${r.scenario}  seed ${r.seed}  ${r.nodes} nodes  quorum ${r.quorum}  ${formatDuration(r.durationMs)} virtual${r.secure ? '  secure' : ''}${r.heartbeats === 'folded' ? '  heartbeats folded' : ''}`,
+    `scenario ${r.scenario}  seed ${r.seed}  ${r.nodes} nodes  quorum ${r.quorum}  ${formatDuration(r.durationMs)} virtual${r.protocol === 'uwsgi' ? '  protocol uwsgi' : r.secure ? '  secure' : ''}${r.heartbeats === 'folded' ? '  heartbeats folded' : ''}`,
   );
   kv('trace', `${r.traceHash} (${r.records} records)`);
   kv('first lord', ms(m.firstLordMs));
@@ -98,7 +98,9 @@ export function formatReport(r: RunReport): string {
       lines.push(`    ${ms(v.atMs)} ${v.kind} ${v.node ?? ''}: ${v.text}`);
   }
   if (r.noteCount > 0) {
-    kv('notes', `${r.noteCount} (expected without a majority quorum)`);
+    const why =
+      r.protocol === 'uwsgi' ? 'uWSGI epochs are counted per node' : 'expected without a majority quorum';
+    kv('notes', `${r.noteCount} (${why})`);
     for (const v of r.notes.slice(0, 5)) lines.push(`    ${ms(v.atMs)} ${v.kind} ${v.node ?? ''}: ${v.text}`);
   }
   return lines.join('\n');

@@ -2,7 +2,7 @@
 import type { Effect } from '../src/legion/types.js';
 import { Checker, type Violation } from './checker.js';
 import { Metrics, type MetricsReport } from './metrics.js';
-import type { HeartbeatMode, Scenario } from './scenario-types.js';
+import type { HeartbeatMode, ProtocolName, Scenario } from './scenario-types.js';
 import type { TraceRecord } from './trace.js';
 import { type SimStats, Simulation } from './world.js';
 
@@ -27,6 +27,7 @@ export interface RunReport {
   nodes: number;
   quorum: number;
   durationMs: number;
+  protocol: ProtocolName;
   secure: boolean;
   heartbeats: HeartbeatMode;
   traceHash: string;
@@ -98,7 +99,9 @@ export function runScenario(scenario: Scenario, o: RunOptions): RunResult {
     nodes: scenario.nodes.length,
     quorum: scenario.quorum,
     durationMs: scenario.durationMs,
-    secure: o.secure ?? scenario.secure,
+    protocol: sim.protocol.name,
+    // uWSGI always encrypts
+    secure: sim.protocol.name === 'uwsgi' || (o.secure ?? scenario.secure),
     heartbeats: o.heartbeats ?? scenario.heartbeats,
     traceHash: sim.hasher.digest(),
     records: sim.hasher.count,

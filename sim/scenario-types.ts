@@ -67,6 +67,9 @@ export type Action =
   | { type: 'stepdown'; node: Target; forMs: number }
   | { type: 'hooks'; node: Target | null; hooks: Partial<HookSpec> };
 
+export const PROTOCOLS = ['native', 'uwsgi'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+
 export const HEARTBEAT_MODES = ['full', 'folded'] as const;
 export type HeartbeatMode = (typeof HEARTBEAT_MODES)[number];
 
@@ -83,7 +86,9 @@ export interface Scenario {
   timing: Timing;
   network: LinkParams;
   nodes: NodeSpec[];
-  /** authenticated packets (AES-256-GCM) instead of plaintext */
+  /** `uwsgi`: the uWSGI-compatible core and codec (always encrypted; no folded heartbeats) */
+  protocol: ProtocolName;
+  /** authenticated packets (AES-256-GCM) instead of plaintext; native protocol only */
   secure: boolean;
   /** restarted nodes start from the highest epoch they knew, as with a state directory */
   persistEpoch: boolean;

@@ -12,6 +12,7 @@ import {
   type HookSpec,
   type LinkParams,
   type NodeSpec,
+  PROTOCOLS,
   type Scenario,
   TARGET_WORDS,
   type Timing,
@@ -28,6 +29,7 @@ const TOP_KEYS = [
   'timing',
   'network',
   'nodes',
+  'protocol',
   'hooks',
   'secure',
   'persist_epoch',
@@ -85,6 +87,10 @@ function readScenario(r: Reader, fallbackName: string): Scenario {
       r.at('timeline').fail(`an entry at ${e.atMs} ms is after the end (${durationMs} ms)`);
   }
   timeline.sort((a, b) => a.atMs - b.atMs);
+  const protocol = r.at('protocol').present ? r.at('protocol').oneOf(PROTOCOLS) : 'native';
+  const heartbeats = r.at('heartbeats').present ? r.at('heartbeats').oneOf(HEARTBEAT_MODES) : 'full';
+  if (protocol === 'uwsgi' && heartbeats === 'folded')
+    r.at('heartbeats').fail('folded heartbeats need the native protocol (the uWSGI core takes every packet)');
   // long enough for a failover to finish: expiry, a few announce rounds, the configured delays,
   // and a departing lord's unlord hook
   const slowestHook = Math.max(...nodes.map((n) => Math.min(n.hooks.durationMs, n.hooks.timeoutMs)));
@@ -98,12 +104,13 @@ function readScenario(r: Reader, fallbackName: string): Scenario {
     timing,
     network: readLink(r.at('network'), DEFAULT_NETWORK, false) as LinkParams,
     nodes,
+    protocol,
     secure: r.at('secure').present ? r.at('secure').boolean() : false,
     persistEpoch: r.at('persist_epoch').present ? r.at('persist_epoch').boolean() : true,
     settleMs: r.at('settle').present ? r.at('settle').duration() : settleDefault,
     repeatSpacingMs: r.at('repeat_spacing').present ? r.at('repeat_spacing').duration() : 15,
     replayWindowMs: r.at('replay_window').present ? r.at('replay_window').duration() : 30_000,
-    heartbeats: r.at('heartbeats').present ? r.at('heartbeats').oneOf(HEARTBEAT_MODES) : 'full',
+    heartbeats,
     windowed: r.at('windowed').present ? r.at('windowed').boolean() : false,
     timeline,
   };

@@ -4,33 +4,38 @@
  * it happens; the run's identity is the sha256 of those records.
  */
 
-import { isLegiondError, LegiondError } from '../src/errors.js';
-import { heardDueAfter, noteHeard } from '../src/legion/heard.js';
-import { type NativeState, nativeMachine } from '../src/legion/machine.js';
-import type { Effect, Machine } from '../src/legion/types.js';
-import { makeKeyRing } from '../src/protocol/crypto.js';
-import { type Decoded, NativeDecoder } from '../src/protocol/native.js';
+import { LegiondError } from '../src/errors.js';
+import type { NativeState } from '../src/legion/machine.js';
+import { type Effect, type Machine, takesHeartbeatsInBulk } from '../src/legion/types.js';
+import type { UwsgiState } from '../src/legion/uwsgi-types.js';
 import type { Announce } from '../src/protocol/types.js';
+import type { UwsgiAnnounce } from '../src/protocol/uwsgi.js';
 import type { SimEvent } from './events.js';
 import { applyAction } from './faults.js';
 import { HeartbeatFolder } from './heartbeats.js';
-import { type Copy, type HostEnv, type LordProbe, SimNode } from './host.js';
+import { type HostEnv, SimNode } from './host.js';
 import { Network } from './network.js';
 import { Observed } from './observed.js';
 import { Prng } from './prng.js';
+import { SimCounters } from './process.js';
+import { type LordProbe, nativeProtocol, nativeWire, type SimProtocol, uwsgiProtocol } from './protocol.js';
 import { EventQueue } from './queue.js';
 import type { HeartbeatMode, Scenario } from './scenario-types.js';
 import { TraceHasher, type TraceListener, type TraceRecord } from './trace.js';
 import { mergeRuns, Windows } from './window.js';
+
+export { nativeProbe } from './protocol.js';
 
 /** Wall time at virtual zero; fixed so runs do not depend on when they happen. */
 export const WALL_BASE_MS = 1_700_000_000_000;
 
 export interface SimOptions<S = NativeState> {
   seed: number;
-  /** defaults to the native core */
+  /** a core of the caller's own that speaks native announces, with its `probe`; default: the scenario's protocol */
   machine?: Machine<S, Announce>;
   probe?: LordProbe<S>;
+  /** a protocol of the caller's own (sim/protocol.ts); overrides the scenario's and `machine` */
+  protocol?: SimProtocol<S, unknown>;
   /** overrides the scenario's `secure` */
   secure?: boolean;
   /** record whom every node considers lord after each step (needed for pictures; costs a view per step) */
@@ -40,17 +45,8 @@ export interface SimOptions<S = NativeState> {
   heartbeats?: HeartbeatMode;
   /** overrides the scenario's `windowed` */
   windowed?: boolean;
-  /** bulk heartbeat refresh for a non-native machine (see src/legion/heard.ts) */
-  noteHeard?: (state: S, heardAt: (uuid: string, index: number) => number, now: number) => number;
-  heardDueAfter?: (state: S, due: number, packet: Announce, now: number) => number;
   onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
 }
-
-export const nativeProbe: LordProbe<NativeState> = (s) => ({
-  lord: s.lord,
-  epoch: s.lordEpoch,
-  maxEpoch: s.maxEpoch,
-});
 
 function isLinkChange(type: string): boolean {
   return type === 'partition' || type === 'heal';
@@ -72,7 +68,7 @@ export class Simulation<S = NativeState> {
   readonly observed: Observed;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly listeners: TraceListener[];
-  private readonly counters = new Map<string, number>();
+  private readonly counters = new SimCounters();
   private clock = 0;
   /** the bound of the current `run`, which a fan-out must not deliver past */
   private runUntil = Number.POSITIVE_INFINITY;
@@ -83,8 +79,8 @@ export class Simulation<S = NativeState> {
   private readonly delayBuf: number[] = [];
   private copyAt = new Float64Array(0);
   private copyTo = new Int32Array(0);
-  /** opens broadcasts; every node shares the legion and keys, so one opening serves all receivers */
-  private readonly opener: NativeDecoder;
+  /** the core, its wire and how to read lordship from it */
+  readonly protocol: SimProtocol<S, unknown>;
   /** set when heartbeats are folded (sim/heartbeats.ts) */
   readonly folder: HeartbeatFolder | null;
   /** set when events run node by node within windows (sim/window.ts) */
@@ -101,34 +97,28 @@ export class Simulation<S = NativeState> {
     this.observed = new Observed(scenario.nodes.length);
     this.listeners = [...(options.listeners ?? [])];
     const secure = options.secure ?? scenario.secure;
-    const keys = secure
-      ? makeKeyRing([new TextEncoder().encode(`sim secret for ${scenario.name}`)], scenario.name)
-      : null;
-    this.opener = new NativeDecoder({ legion: scenario.name, keys });
+    this.protocol = options.protocol ?? protocolFor(scenario, secure, options);
     const onLog = options.onLog;
     const folding = (options.heartbeats ?? scenario.heartbeats) === 'folded';
+    if (folding && (this.protocol.fold === null || !takesHeartbeatsInBulk(this.protocol.machine))) {
+      throw new LegiondError(
+        'ERR_CONFIG',
+        `folded heartbeats need a core that takes heartbeats in bulk (${this.protocol.name} here does not)`,
+      );
+    }
     this.folder = folding ? new HeartbeatFolder(scenario.nodes.length, this.network) : null;
     const env: HostEnv<S> = {
       scenario,
-      machine: options.machine ?? (nativeMachine as unknown as Machine<S, Announce>),
-      probe: options.probe ?? (nativeProbe as unknown as LordProbe<S>),
+      protocol: this.protocol,
       rng: this.rng,
-      keys,
       wallBaseMs: WALL_BASE_MS,
       trackViews: options.trackViews ?? false,
+      folder: this.folder,
+      counters: this.counters,
       now: () => this.clock,
       schedule: (at, ev) => this.schedule(at, ev),
       broadcast: (from, bytes, only) => this.broadcast(from, bytes, only),
-      folder: this.folder,
-      noteHeard: options.noteHeard ?? (noteHeard as unknown as HostEnv<S>['noteHeard']),
-      // a machine with its own refresh brings its own rule, or none
-      heardDueAfter:
-        options.heardDueAfter ??
-        (options.noteHeard ? undefined : (heardDueAfter as unknown as HostEnv<S>['heardDueAfter'])),
-      open: (copy) => this.open(copy),
-      shared: (uuid) => this.opener.shared(uuid),
       record: (r) => this.record(r),
-      count: (what, n = 1) => this.counters.set(what, (this.counters.get(what) ?? 0) + n),
       ...(onLog
         ? { log: (slot: number, e: Extract<Effect, { type: 'log' }>) => onLog(this.clock, slot, e) }
         : {}),
@@ -194,7 +184,7 @@ export class Simulation<S = NativeState> {
     return {
       events: this.events,
       deliveries: this.deliveries,
-      counters: Object.fromEntries([...this.counters].sort()),
+      counters: this.counters.snapshot(),
     };
   }
 
@@ -263,20 +253,14 @@ export class Simulation<S = NativeState> {
 
   private dispatch(ev: SimEvent): boolean {
     switch (ev.k) {
-      case 'tick':
-        this.nodes[ev.slot]!.onTick(ev.gen);
+      case 'timer':
+        if (ev.live) this.nodes[ev.slot]!.onTimer(ev);
         return true;
       case 'fanout':
         this.fanout(ev);
         return true;
-      case 'send':
-        this.nodes[ev.slot]!.sendCopy(ev.inc, ev.packet);
-        return true;
       case 'hook-done':
         this.nodes[ev.slot]!.onHookDone(ev.inc);
-        return true;
-      case 'hold-timeout':
-        this.nodes[ev.slot]!.onHoldTimeout(ev.inc, ev.token);
         return true;
       case 'action':
         // heartbeats are taken in bulk: a change of links must not apply to those already heard
@@ -288,26 +272,6 @@ export class Simulation<S = NativeState> {
       case 'end':
         return false;
     }
-  }
-
-  /**
-   * Authentication and parsing of one broadcast, done once and shared by its receivers (the
-   * bytes are the same for all); each receiver still runs its own legion and replay checks.
-   * Decryption per receiver was a quarter of the simulator's time at N = 100.
-   */
-  private open(copy: Copy): Decoded {
-    let d = copy.opened;
-    if (d === null) {
-      try {
-        d = this.opener.inspect(copy.bytes);
-      } catch (e) {
-        if (!isLegiondError(e)) throw e;
-        d = e;
-      }
-      copy.opened = d;
-    }
-    if (d instanceof LegiondError) throw d;
-    return d;
   }
 
   /** Sends `bytes` from `from` to every other slot, or to those `only` accepts. */
@@ -367,4 +331,19 @@ export class Simulation<S = NativeState> {
     } while (ev.next < n && ev.at[ev.next]! < this.queue.peekTime() && ev.at[ev.next]! <= this.runUntil);
     if (ev.next < n) this.queue.push(ev.at[ev.next]!, ev);
   }
+}
+
+/**
+ * The scenario's protocol. Without a machine of the caller's, S is the native or the uWSGI
+ * core's state, as the scenario says: the one place the generic parameter is taken on trust.
+ */
+function protocolFor<S>(sc: Scenario, secure: boolean, o: SimOptions<S>): SimProtocol<S, unknown> {
+  if (o.machine !== undefined) {
+    if (o.probe === undefined)
+      throw new LegiondError('ERR_CONFIG', "a machine of the caller's needs its probe");
+    return nativeWire(sc, secure, o.machine, o.probe);
+  }
+  const p: SimProtocol<NativeState, Announce> | SimProtocol<UwsgiState, UwsgiAnnounce> =
+    sc.protocol === 'uwsgi' ? uwsgiProtocol(sc) : nativeProtocol(sc, secure);
+  return p as unknown as SimProtocol<S, unknown>;
 }

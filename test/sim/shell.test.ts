@@ -92,6 +92,7 @@ const fake: Machine<FakeState, Announce> = {
     members: [],
     phase: 'running',
   }),
+  workLease: () => null,
 };
 
 function fakeSim(doc: Record<string, unknown>, trace: TraceRecord[] = []) {
