@@ -8,6 +8,7 @@ import { Lab, type Proc } from '../../test/helpers/procs.js';
 import {
   type AnalyzeOptions,
   checkOneRunner,
+  describeAnalysis,
   killLeftovers,
   nodeYaml,
   WorkLegion,
@@ -62,6 +63,9 @@ async function withLegion(
   try {
     const r = await f(L, ports.slice(n));
     const { a, leftovers } = await L.finish(r.analyze ?? {});
+    const problems = checkOneRunner(a, leftovers);
+    if (problems.length > 0 && process.env.BENCH_VERBOSE === '1')
+      process.stderr.write(`${problems.join('\n')}\n${describeAnalysis(a)}\n`);
     return {
       maxConcurrency: a.maxConcurrency,
       overlapMs: a.overlapMs,
@@ -74,9 +78,6 @@ async function withLegion(
         a.outsideSpan.length,
       leftovers: leftovers.length,
       ...(r.note !== undefined ? { note: r.note } : {}),
-      ...(checkOneRunner(a, leftovers).length > 0 && process.env.BENCH_VERBOSE === '1'
-        ? { note: `${r.note ?? ''} ${checkOneRunner(a, leftovers).join('; ')}` }
-        : {}),
     };
   } finally {
     killLeftovers(L.w.log);
@@ -132,12 +133,20 @@ export function overlapFaults(): Fault[] {
           return { t0, first, analyze: { ignoreSpan: notN3Before(t0) } };
         }),
     },
-    handover(
-      'stepdown-2s',
-      'stepdown --for 500ms, daemon 2 s to exit',
-      { daemon: { termMs: 2000, graceMs: 3000 } },
-      (L) => ctl(L, 'n3', 'stepdown', 'web', '--for', '500ms'),
-    ),
+    {
+      id: 'stepdown-2s',
+      label: 'stepdown --for 500ms, daemon 2 s to exit (failover: to the next daemon, on n2 or n3 again)',
+      run: () =>
+        withLegion({ daemon: { termMs: 2000, graceMs: 3000 } }, 0, async (L) => {
+          await L.startAll();
+          await L.firstWrite('n3', 0);
+          const t0 = Date.now();
+          await ctl(L, 'n3', 'stepdown', 'web', '--for', '500ms');
+          const first = await L.waitNew((l) => l.kind === 'daemon', t0, 'the next daemon', 20_000);
+          if (first.node === 'n2') await L.firstWrite('n3', first.ms, 'n3 daemon again', 'daemon', 20_000);
+          return { t0, first, note: `next daemon on ${first.node}` };
+        }),
+    },
     handover('stepdown', 'stepdown, daemon 300 ms to exit', { daemon: slow }, (L) =>
       ctl(L, 'n3', 'stepdown', 'web', '--for', '30s'),
     ),
