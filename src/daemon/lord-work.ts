@@ -1,6 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { LegionConfig } from '../config/types.js';
-import { CronRunner, DaemonSupervisor, HookRunner, ValorChecks, viewContext } from '../hooks/index.js';
+import {
+  CronRunner,
+  type CronSchedule,
+  DaemonSupervisor,
+  type GuardedSpawner,
+  HookRunner,
+  type HookTimers,
+  type Spawner,
+  ValorChecks,
+  viewContext,
+} from '../hooks/index.js';
 import { LeaseCell } from '../hooks/lease.js';
 import type { LegionEvent, LegionView, WorkLease } from '../legion/types.js';
 import type { Logger } from './logger.js';
@@ -39,6 +49,15 @@ export interface LordWorkOptions {
   stateDir: string | null;
   onLordHookFailed: (stepdownMs: number) => void;
   onEffectiveValor: (valor: bigint) => void;
+  /**
+   * What the work runs on; default the system's (real processes, the bash guard, real timers,
+   * croner). The simulator passes virtual ones, and `schedule: timerSchedule(timers)` with them:
+   * `timers` alone leaves cron on croner's real timers.
+   */
+  spawner?: Spawner;
+  guarded?: GuardedSpawner;
+  timers?: HookTimers;
+  schedule?: CronSchedule;
 }
 
 /**
@@ -70,6 +89,7 @@ export class LordWork {
       legion: o.config.name,
       timeoutMs: o.config.hookTimeoutMs,
       logger: o.logger,
+      spawner: o.spawner,
       onResult: (r) => {
         const failure = this.cfg.lordHookFailure;
         if (r.event === 'lord' && !r.ok && failure && this.lord) {
@@ -98,6 +118,8 @@ export class LordWork {
       stateDir: this.o.stateDir,
       context: () => viewContext(this.o.view(), 'cron'),
       logger: this.o.logger,
+      guarded: this.o.guarded,
+      schedule: this.o.schedule,
     });
   }
 
@@ -110,6 +132,8 @@ export class LordWork {
       stateDir: this.o.stateDir,
       context: () => viewContext(this.o.view(), 'daemon'),
       logger: this.o.logger,
+      guarded: this.o.guarded,
+      timers: this.o.timers,
     });
   }
 
@@ -120,6 +144,8 @@ export class LordWork {
       logger: this.o.logger,
       context: () => viewContext(this.o.view(), 'check'),
       onChange: () => this.o.onEffectiveValor(checks.effective(this.base)),
+      spawner: this.o.spawner,
+      timers: this.o.timers,
     });
     return checks;
   }

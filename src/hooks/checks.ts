@@ -4,7 +4,9 @@
  * moving the title.
  */
 import { childEnv } from './env.js';
-import { outcomeOk, type RunningCommand, runCommand } from './process.js';
+import { outcomeOk, type RunningCommand } from './process.js';
+import { type Spawner, systemSpawner } from './spawner.js';
+import { type HookTimers, systemTimers, type TimerHandle } from './timers.js';
 import { commandText, type HookCommand, type HookContext, type HookLogger } from './types.js';
 
 export interface CheckEntryInit {
@@ -34,12 +36,16 @@ export interface ValorChecksInit {
   onChange?: (penalty: bigint) => void;
   killGraceMs?: number;
   baseEnv?: NodeJS.ProcessEnv;
+  /** default real processes */
+  spawner?: Spawner;
+  /** the intervals between runs; default the system's */
+  timers?: HookTimers;
 }
 
 interface Slot {
   entry: CheckEntryInit;
   state: CheckState;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
   run: RunningCommand | null;
 }
 
@@ -48,8 +54,10 @@ export class ValorChecks {
   private started = false;
   /** a run killed by stop() says nothing about health; its result is not counted */
   private stopping = false;
+  private readonly timers: HookTimers;
 
   constructor(private readonly init: ValorChecksInit) {
+    this.timers = init.timers ?? systemTimers;
     this.slots = init.entries.map((entry) => ({
       entry,
       state: {
@@ -77,7 +85,7 @@ export class ValorChecks {
     this.stopping = true;
     await Promise.all(
       this.slots.map(async (s) => {
-        if (s.timer) clearTimeout(s.timer);
+        if (s.timer !== null) this.timers.clearTimeout(s.timer);
         s.timer = null;
         await s.run?.terminate();
       }),
@@ -104,7 +112,7 @@ export class ValorChecks {
     if (!s || s.run) return;
     const fields = { legion: this.init.legion, check: commandText(s.entry.command) };
     const ctx = this.init.context?.() ?? { env: { LEGION_NAME: this.init.legion }, stdin: '' };
-    s.run = runCommand(s.entry.command, {
+    s.run = (this.init.spawner ?? systemSpawner).run(s.entry.command, {
       env: childEnv(this.init.baseEnv ?? process.env, { ...ctx, env: { ...ctx.env, LEGION_EVENT: 'check' } }),
       stdin: ctx.stdin,
       timeoutMs: s.entry.timeoutMs,
@@ -153,7 +161,7 @@ export class ValorChecks {
   private schedule(index: number, delayMs: number): void {
     const s = this.slots[index];
     if (!s || !this.started) return;
-    s.timer = setTimeout(() => {
+    s.timer = this.timers.setTimeout(() => {
       s.timer = null;
       void this.runOnce(index).then(() => this.schedule(index, s.entry.intervalMs));
     }, delayMs);

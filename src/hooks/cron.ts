@@ -4,11 +4,11 @@
  * without any hand-over. Runs go under a guard bound to the lease (guard.ts): a run never
  * outlives it, even if legiond dies or stalls.
  */
-import { Cron } from 'croner';
 import { childEnv } from './env.js';
-import { leaseRefusal, runGuarded, type WorkRecordSink } from './guard.js';
+import { type GuardedSpawner, leaseRefusal, systemGuarded, type WorkRecordSink } from './guard.js';
 import { type LeaseSource, mayStartUnder } from './lease.js';
 import { DEFAULT_KILL_GRACE_MS, outcomeOk, type RunningCommand } from './process.js';
+import { type CronSchedule, systemSchedule } from './schedule.js';
 import {
   commandText,
   type HookCommand,
@@ -46,10 +46,14 @@ export interface CronRunnerInit {
   mode?: '5-part' | '6-part' | '5-or-6-parts';
   /** each finished run */
   onRun?: (run: { index: number; command: HookCommand; outcome: RunOutcome; ok: boolean }) => void;
+  /** what calls `fire` at the entries' times; default croner's timers (timerSchedule: HookTimers') */
+  schedule?: CronSchedule;
+  /** what starts a run under its guard; default the bash guard */
+  guarded?: GuardedSpawner;
 }
 
 export class CronRunner {
-  private jobs: Cron[] = [];
+  private jobs: Array<{ stop(): void }> = [];
   private readonly running = new Map<number, RunningCommand>();
   private readonly records: WorkRecordSink | undefined;
 
@@ -61,13 +65,11 @@ export class CronRunner {
 
   start(): void {
     if (this.jobs.length > 0) return;
-    this.jobs = this.init.entries.map(
-      (e, i) =>
-        new Cron(
-          e.schedule,
-          { mode: this.init.mode ?? '5-or-6-parts', name: `${this.init.legion}#${i}` },
-          () => this.fire(i),
-        ),
+    const schedule = this.init.schedule ?? systemSchedule;
+    this.jobs = this.init.entries.map((e, i) =>
+      schedule(e.schedule, { mode: this.init.mode ?? '5-or-6-parts', name: `${this.init.legion}#${i}` }, () =>
+        this.fire(i),
+      ),
     );
   }
 
@@ -87,7 +89,7 @@ export class CronRunner {
     return this.running.size;
   }
 
-  /** One scheduled tick of entry `index`: what croner calls, and what tests call directly. */
+  /** One scheduled tick of entry `index`: what the schedule calls, and what tests call directly. */
   fire(index: number): void {
     const entry = this.init.entries[index];
     if (!entry) return;
@@ -107,7 +109,7 @@ export class CronRunner {
     const ctx = this.init.context();
     const epoch = lease.epoch.toString();
     this.init.logger.info({ ...fields, epoch }, 'cron run started');
-    const run = runGuarded(entry.command, {
+    const run = (this.init.guarded ?? systemGuarded).runGuarded(entry.command, {
       env: childEnv(this.init.baseEnv ?? process.env, { ...ctx, env: { ...ctx.env, LEGION_EPOCH: epoch } }),
       stdin: ctx.stdin,
       timeoutMs: entry.timeoutMs,

@@ -9,8 +9,15 @@
  * waits for it to be gone.
  */
 import { childEnv } from './env.js';
-import { type GuardedCommand, leaseRefusal, runGuarded, type WorkRecordSink } from './guard.js';
+import {
+  type GuardedCommand,
+  type GuardedSpawner,
+  leaseRefusal,
+  systemGuarded,
+  type WorkRecordSink,
+} from './guard.js';
 import { type LeaseSource, mayStartUnder } from './lease.js';
+import { type HookTimers, systemTimers, type TimerHandle } from './timers.js';
 import { type Clock, commandText, type HookCommand, type HookContext, type HookLogger } from './types.js';
 import { WorkRecords } from './work-records.js';
 
@@ -36,12 +43,16 @@ export interface DaemonSupervisorInit {
   context: () => HookContext;
   logger: HookLogger;
   baseEnv?: NodeJS.ProcessEnv;
-  /** monotonic ms; default performance.now */
+  /** restart timers and, unless `clock` is given, the clock; default the system's */
+  timers?: HookTimers;
+  /** monotonic ms for how long a daemon ran; default `timers` */
   clock?: Clock;
   /** restart delay cap; default 30 s */
   maxBackoffMs?: number;
   /** a daemon that ran this long before exiting restarts with the initial backoff; default 60 s */
   resetAfterMs?: number;
+  /** what starts a daemon under its guard; default the bash guard */
+  guarded?: GuardedSpawner;
 }
 
 interface Slot {
@@ -52,7 +63,7 @@ interface Slot {
   stopping: Set<Promise<unknown>>;
   startedAt: number;
   backoffMs: number;
-  restartTimer: NodeJS.Timeout | null;
+  restartTimer: TimerHandle | null;
   /** set while a start waits for the lease, so the wait is logged once */
   waiting: boolean;
   restarts: number;
@@ -62,11 +73,13 @@ export class DaemonSupervisor {
   private readonly slots: Slot[];
   private active = false;
   private readonly clock: Clock;
+  private readonly timers: HookTimers;
   private readonly records: WorkRecordSink | undefined;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly init: DaemonSupervisorInit) {
-    this.clock = init.clock ?? { now: () => performance.now() };
+    this.timers = init.timers ?? systemTimers;
+    this.clock = init.clock ?? this.timers;
     this.records =
       init.records ??
       (init.stateDir ? WorkRecords.shared(init.stateDir, init.legion, init.logger) : undefined);
@@ -117,7 +130,7 @@ export class DaemonSupervisor {
     this.unsubscribe?.();
     this.unsubscribe = null;
     for (const s of this.slots) {
-      if (s.restartTimer) clearTimeout(s.restartTimer);
+      if (s.restartTimer !== null) this.timers.clearTimeout(s.restartTimer);
       s.restartTimer = null;
       s.waiting = false;
       const proc = s.proc;
@@ -136,7 +149,7 @@ export class DaemonSupervisor {
 
   /** Starts the slot's process if nothing stands in the way; called again by whatever does. */
   private launch(s: Slot): void {
-    if (!this.active || s.proc || s.stopping.size > 0 || s.restartTimer) return;
+    if (!this.active || s.proc || s.stopping.size > 0 || s.restartTimer !== null) return;
     const fields = { legion: this.init.legion, daemon: commandText(s.entry.command) };
     const lease = this.init.lease;
     const current = lease.current();
@@ -148,7 +161,7 @@ export class DaemonSupervisor {
     }
     s.waiting = false;
     const ctx = this.init.context();
-    const proc = runGuarded(s.entry.command, {
+    const proc = (this.init.guarded ?? systemGuarded).runGuarded(s.entry.command, {
       env: childEnv(this.init.baseEnv ?? process.env, {
         ...ctx,
         env: { ...ctx.env, LEGION_EVENT: 'daemon', LEGION_EPOCH: current.epoch.toString() },
@@ -185,7 +198,7 @@ export class DaemonSupervisor {
         'daemon exited; restarting',
       );
       s.restarts++;
-      s.restartTimer = setTimeout(() => {
+      s.restartTimer = this.timers.setTimeout(() => {
         s.restartTimer = null;
         this.launch(s);
       }, delay);

@@ -173,6 +173,27 @@ export interface GuardedCommand extends RunningCommand {
   readonly guardPid: number | undefined;
 }
 
+/**
+ * Starts a lord-only process under a guard bound to a lease. Two implementations follow one
+ * contract: `systemGuarded` (the bash guard, GUARD_SCRIPT) and the simulator's virtual guard.
+ * - `runGuarded` returns at once and never throws; what cannot start resolves `done` with a
+ *   spawnError and a null pid. Callers check the lease (mayStartUnder) before; the guard only fences.
+ * - The fence is `opts.lease`'s fenceAtMs, on its clock (`lease.now()`), followed through every
+ *   change of the lease; a null lease is a fence in the past. SIGTERM to the workload's process
+ *   group at fence - fenceGraceMs, SIGKILL to it at the fence. Once the SIGTERM went out, a new
+ *   lease can only bring the SIGKILL sooner.
+ * - The deadline is absolute: a legiond that is paused or wedged cannot push it back. When
+ *   legiond dies, SIGTERM at once and SIGKILL fenceGraceMs later (or at the fence if sooner).
+ * - `done` resolves with the workload's own status, as if it had been run directly (a signal
+ *   death as that signal); what the workload left in its group gets SIGTERM, then SIGKILL
+ *   fenceGraceMs later, before `done` resolves. `terminate()` and `timeoutMs` act as in
+ *   RunningCommand (SIGTERM the group, SIGKILL killGraceMs later).
+ * - `records` hears `started(pid)` once it runs and `exited(pid)` once `done` resolved.
+ */
+export interface GuardedSpawner {
+  runGuarded(cmd: HookCommand, opts: GuardOptions): GuardedCommand;
+}
+
 /** why `mayStartUnder(lease, …)` said no, for the log */
 export function leaseRefusal(
   lease: WorkLease | null,
@@ -240,3 +261,6 @@ export function runGuarded(cmd: HookCommand, opts: GuardOptions): GuardedCommand
   });
   return { ...run, guardPid: pid };
 }
+
+/** the bash guard around real processes */
+export const systemGuarded: GuardedSpawner = { runGuarded };

@@ -4,7 +4,8 @@
  */
 import type { HookEvent, LegionEvent } from '../legion/types.js';
 import { childEnv, eventContext } from './env.js';
-import { DEFAULT_KILL_GRACE_MS, outcomeOk, type RunningCommand, runCommand } from './process.js';
+import { DEFAULT_KILL_GRACE_MS, outcomeOk, type RunningCommand } from './process.js';
+import { type Spawner, systemSpawner } from './spawner.js';
 import {
   commandText,
   type HookCommand,
@@ -26,6 +27,8 @@ export interface HookRunnerInit {
   baseEnv?: NodeJS.ProcessEnv;
   maxLineBytes?: number;
   maxLines?: number;
+  /** default real processes */
+  spawner?: Spawner;
 }
 
 interface CommandJob {
@@ -84,7 +87,9 @@ export class HookRunner {
   private kick(): void {
     if (!this.pumping) {
       this.pumping = true;
-      setImmediate(() => void this.pump());
+      // after the caller's synchronous work (enqueue never runs a hook inside the call), on no
+      // clock: a simulator only has to settle promises, as it must for `done` anyway
+      queueMicrotask(() => void this.pump());
     }
   }
 
@@ -143,7 +148,7 @@ export class HookRunner {
     const { legion, logger } = this.init;
     const logFields = { legion, event: job.event, command: commandText(job.command) };
     logger.info(logFields, 'hook started');
-    const running = runCommand(job.command, {
+    const running = (this.init.spawner ?? systemSpawner).run(job.command, {
       env: childEnv(this.init.baseEnv ?? process.env, job.context),
       stdin: job.context.stdin,
       timeoutMs: this.timeoutMs,
