@@ -80,6 +80,7 @@ export class LegionHost {
     const clock = this.o.clock ?? systemClock;
     this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
     this.pair = await setupProtocol(cfg, () => clock.wall());
+    this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
     if (this.o.stateDir) {
       // lord-only work a previous life of this daemon left behind (its guard was killed with it,
       // say) must be gone before this life's setup hook; the state_dir lock says it is ours
@@ -87,7 +88,6 @@ export class LegionHost {
       const stopped = await stopLeftovers(this.o.stateDir, cfg.name, log, workStopBoundMs(cfg));
       if (stopped > 0) log.warn({ stopped }, 'stopped lord-only work left by a previous run');
     }
-    this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
   }
 
   /** after acquire(): builds the core and the hooks and starts them (the `setup` event) */
