@@ -1,13 +1,16 @@
 /**
  * Announces decoded, authenticated and applied per second on one core, in process: packets from
  * 50 simulated senders (increasing seq, MAX_ATTESTATIONS attestations each, as a 50-node legion
- * sends them) go through NativeDecoder.decode and nativeMachine.step of one receiving node.
+ * sends them) go through NativeDecoder.decode and nativeMachine.step of one receiving node, bare
+ * and through the daemon's shell (LegionRunner: counters, timer upkeep, effects).
  *
  * The code measured is the compiled dist/ the daemon runs (`npm run bench` builds it first): run
  * through tsx, the same decode cost three times as much, which once made this table blame the
  * decoder for CPU the daemon does not spend.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type * as RunnerModule from '../src/daemon/legion-runner.js';
 import type * as AnnounceModule from '../src/legion/announce.js';
 import type * as DigestModule from '../src/legion/digest.js';
 import type * as MachineModule from '../src/legion/machine.js';
@@ -17,6 +20,7 @@ import type * as CryptoModule from '../src/protocol/crypto.js';
 import type { KeyRing } from '../src/protocol/crypto.js';
 import type * as NativeModule from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
+import type { Datagram } from '../src/transport/types.js';
 import { fromDist } from './from-dist.js';
 
 const BENCH = 'bench/throughput.ts';
@@ -27,6 +31,7 @@ const { nativeMachine } = await fromDist<typeof MachineModule>('src/legion/machi
 const { makeKeyRing } = await fromDist<typeof CryptoModule>('src/protocol/crypto.js', BENCH);
 const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('src/protocol/native.js', BENCH);
 type NativeDecoder = InstanceType<typeof NativeDecoder>;
+const { LegionRunner } = await fromDist<typeof RunnerModule>('src/daemon/legion-runner.js', BENCH);
 
 export interface ThroughputRow {
   stage: string;
@@ -179,6 +184,37 @@ export function runThroughput(long: boolean): ThroughputResult {
     }
     return f.packets.length;
   };
+  const shell = () => {
+    const d = newDecoder(f);
+    let at = 0;
+    let deliver: ((d: Datagram) => void) | null = null;
+    const runner = new LegionRunner<NativeState, Announce>({
+      params: f.receiver,
+      machine: nativeMachine,
+      codec: { encode: () => new Uint8Array(0), decode: (b, wall) => d.decode(b, wall).announce },
+      transport: {
+        send: () => {},
+        onDatagram: (h) => {
+          deliver = h;
+        },
+        stats: () => ({ packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, sendErrors: 0 }),
+        close: async () => {},
+      },
+      sink: { onEvent: () => {}, drained: async () => {} },
+      logger: pino({ level: 'silent' }),
+      // the packets' own times, on the system's timers (the runner keeps one pending)
+      clock: { mono: () => at, wall: () => WALL0 + at, rand: Math.random },
+      holdTimeoutMs: 1000,
+    });
+    runner.start();
+    const from = { address: '127.0.0.1', port: 1 };
+    for (let i = 0; i < f.packets.length; i++) {
+      at = f.atMs[i]!;
+      deliver!({ bytes: f.packets[i]!, from });
+    }
+    void runner.close();
+    return f.packets.length;
+  };
   return {
     senders,
     attestations: MAX_ATTESTATIONS,
@@ -186,6 +222,7 @@ export function runThroughput(long: boolean): ThroughputResult {
     packetBytes: f.packets[0]!.length,
     rows: [
       row('decode + authenticate + step (AES-256-GCM)', passes(count, both)),
+      row('the same through the daemon shell (LegionRunner)', passes(count, shell)),
       row('decode + authenticate only', passes(count, decodeAll(f))),
       row('decode only (insecure plaintext)', passes(count, decodeAll(plain))),
       row('step only (election core)', passes(count, stepAll)),
