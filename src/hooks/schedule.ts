@@ -30,6 +30,7 @@ export function timerSchedule(timers: HookTimers): CronSchedule {
     // croner matches whole seconds strictly after `from`; a late tick skips what it missed, as
     // croner's own scheduling does
     const arm = (from: number) => {
+      handle = null;
       const at = cron.nextRun(new Date(from))?.getTime();
       if (at === undefined || stopped) return;
       const wait = (): void => {
@@ -39,9 +40,9 @@ export function timerSchedule(timers: HookTimers): CronSchedule {
           handle = timers.setTimeout(wait, Math.min(at - now, MAX_DELAY_MS));
           return;
         }
-        handle = null;
+        // the next tick is armed first, so a `fire` that throws cannot end the schedule
+        arm(Math.max(at, now));
         fire();
-        if (!stopped) arm(Math.max(at, timers.wallNow()));
       };
       wait();
     };
