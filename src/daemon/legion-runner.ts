@@ -39,19 +39,12 @@ export interface EventSink {
 /** What the runner logs through; a pino logger is one. */
 export type RunnerLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-/**
- * Optional capability of a transport that looks at each announce before it is encoded, so it
- * need not encode one it will not send (the simulator's folded heartbeats, sim/heartbeats.ts).
- */
+/** Optional: a transport that sees each announce before encoding, so it need not encode all (sim/heartbeats.ts). */
 export interface AnnounceTransport<P> extends Transport {
   sendAnnounce(packet: P, encode: (packet: P) => Uint8Array): void;
 }
 
-/**
- * Optional capability of a transport that takes repeats of unchanged announces in bulk instead of
- * as packets. The runner hands their times to a core that implements FoldedHeartbeats before a
- * step may need them.
- */
+/** Optional: a transport that takes repeated announces in bulk; a FoldedHeartbeats core gets their times. */
 export interface BulkHeartbeats {
   /** when each sender was last heard in bulk, as of `now`; null when there is nothing to take now */
   heardBy(now: number): ((uuid: string, index: number) => number) | null;
@@ -73,10 +66,7 @@ export interface RunnerOptions<S, P> {
   holdTimeoutMs: number | (() => number);
   /** spacing of the copies of a death announce, so one burst of loss cannot eat them all */
   repeatSpacingMs?: number;
-  /**
-   * After every step, once its effects are carried out: observers (the simulator's trace, tests)
-   * read the state here. They must not step or change it.
-   */
+  /** after every step and its effects: observers (the simulator, tests) read the state; never change it */
   onStep?(state: S, wakeAt: number): void;
 }
 
