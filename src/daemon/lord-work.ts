@@ -23,15 +23,20 @@ export const FENCE_MARGIN_MS = 100;
 
 /**
  * How long before the fence a guard sends SIGTERM (SIGKILL comes at the fence). It must stay below
- * the smallest distance to the fence within one renewal cycle, or guards would stop healthy work
- * between two announces: the fence is renewed at each announce (up to interval·(1+jitter) apart)
- * to tolerance ahead, or with a quorum to the lease of votes ahead. A daemon's own `grace` still
- * applies in full to every stop legiond itself makes; this bounds only a crash or a pause.
+ * the smallest distance to the fence in normal operation, or guards would stop healthy work. The
+ * fence moves at each announce this node sends (at most interval·(1+jitter) apart) to tolerance
+ * ahead; with a quorum, at each vote it receives to the lease of votes ahead, and one round of
+ * votes lost to the network must not stop the work. A successor waits lord_delay, which adds room.
+ * A daemon's own `grace` still applies in full to every stop legiond makes itself; this bounds
+ * only the stop after a crash or a pause of legiond.
  */
 export function fenceGraceCapMs(cfg: LegionConfig): number {
+  const period = cfg.intervalMs * (1 + cfg.jitter);
   const leaseOfVotes = Math.max(cfg.intervalMs, cfg.toleranceMs - 1.2 * cfg.intervalMs);
-  const ahead = cfg.quorum > 1 ? leaseOfVotes : cfg.toleranceMs;
-  const room = ahead - cfg.intervalMs * (1 + cfg.jitter) - FENCE_MARGIN_MS;
+  const room =
+    (cfg.quorum > 1 ? leaseOfVotes - 2 * period : cfg.toleranceMs - period) +
+    cfg.lordDelayMs -
+    FENCE_MARGIN_MS;
   return Math.max(0, Math.min(cfg.intervalMs, Math.floor(room)));
 }
 

@@ -2,7 +2,7 @@
 import { overtakeHigherEpoch, proposal, takeProposedEpoch } from './epoch.js';
 import { emitEvent } from './events.js';
 import { leaseHoldsUntil, quorumAgrees, votesForSelf } from './quorum.js';
-import { beginRelease, stepDown } from './release.js';
+import { beginRelease } from './release.js';
 import { selfCandidate } from './self.js';
 import { log, type Step } from './step.js';
 
@@ -27,10 +27,11 @@ export function updateLordship(st: Step): void {
   if (!s.lord && s.vote !== s.params.uuid) s.proposedEpoch = null;
   if (s.lord) {
     const reason = leaseBroken(st);
-    // Only a lease that ran out ends at once: then others may be electing already. Any other
-    // reason hands over through a release, so this node's work stops before a successor's starts.
-    if (reason === 'lease') stepDown(st, reason);
-    else if (reason !== null) beginRelease(st, 'stepdown', reason);
+    // Every reason hands over through a release: the claim stands while this node's work stops,
+    // and no member takes the title while a live member claims it. A lease that ran out because
+    // the voters moved to a better candidate is thus sequenced too; where they cannot hear the
+    // claim (a partition) the fence of lord-only work holds instead (work-lease.ts).
+    if (reason !== null) beginRelease(st, 'stepdown', reason);
     else overtakeHigherEpoch(st);
   } else if (
     now >= s.noLordUntilMs &&

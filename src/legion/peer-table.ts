@@ -49,7 +49,7 @@ export class PeerTable extends Map<string, PeerRecord> {
   /** peers announcing the lord flag: almost always zero or one */
   readonly claimants = new Set<string>();
   /** cache slot of quorum.ts: until when the lease held at `votes` version (see leaseHoldsUntil) */
-  lease: { votes: number; params: object; until: number } | null = null;
+  lease: { votes: number; params: object; until: number; atMs: number } | null = null;
   private best: string | null = null;
   private bestValid = true;
   /**

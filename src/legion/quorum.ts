@@ -25,16 +25,25 @@ export function votesForSelf(st: Step, ackEpoch?: bigint): number {
  * Until when this node keeps at least `quorum` fresh votes if nothing more is heard: the
  * (quorum - 1)-th latest freshness deadline among distinct voter names (self counts once).
  * Cached in the peer table until a vote changes; news only extends deadlines, so a cached value
- * that has passed is recomputed before anyone acts on it.
+ * that has passed is recomputed before anyone acts on it. A cached value is a lower bound that
+ * lags the news; `maxAgeMs` bounds the lag for callers that need the deadline itself (the fence
+ * of lord-only work, work-lease.ts), not just whether it has passed.
  */
-export function leaseHoldsUntil(st: Step): number {
+export function leaseHoldsUntil(st: Step, maxAgeMs = Number.POSITIVE_INFINITY): number {
   const { s } = st;
   const q = s.params.quorum;
   if (q <= 1) return Number.POSITIVE_INFINITY;
   const peers = s.peers;
   // params are replaced, never edited, when they change (commands.ts): identity is the key
   const c = peers.lease;
-  if (c !== null && c.votes === peers.votes && c.params === s.params && st.now <= c.until) return c.until;
+  if (
+    c !== null &&
+    c.votes === peers.votes &&
+    c.params === s.params &&
+    st.now <= c.until &&
+    st.now - c.atMs <= maxAgeMs
+  )
+    return c.until;
   const lease = leaseMs(s.params);
   const byName = new Map<string, number>();
   for (const p of peers.values()) {
@@ -45,7 +54,7 @@ export function leaseHoldsUntil(st: Step): number {
   }
   const deadlines = [...byName.values()].sort((a, b) => b - a);
   const until = deadlines.length >= q - 1 ? deadlines[q - 2]! : Number.NEGATIVE_INFINITY;
-  peers.lease = { votes: peers.votes, params: s.params, until };
+  peers.lease = { votes: peers.votes, params: s.params, until, atMs: st.now };
   return until;
 }
 

@@ -27,7 +27,9 @@ export function nativeWorkLease(s: NativeState, now: number): WorkLease | null {
   if (quorum > 1) {
     // leaseHoldsUntil only reads the table (and its cache); a Step around the state is its argument
     const st: Step = { s: s as Step['s'], now, rand: () => 0, effects: [] };
-    const until = leaseHoldsUntil(st);
+    // the table's cached lease lags by up to a lease; a quarter interval keeps the fence current
+    // at a few table scans per interval, on the lord only
+    const until = leaseHoldsUntil(st, s.params.intervalMs / 4);
     votesHold = now <= until;
     fenceAtMs = Math.min(fenceAtMs, until + lordDelayMs);
   }

@@ -113,7 +113,10 @@ describe('arbiters and quorum', () => {
     const fx = n.packet(announce(B, { valor: 1n, vote: A }));
     expect(n.lord).toBe(false);
     expect(eventsOf(fx, 'unlord')[0]?.reason).toBe('lease');
-    expect(sendsOf(fx)[0]?.flags.lord).toBe(false);
+    // the claim stands, unchanged, until the work has stopped (the release), then goes at once
+    expect(kinds(fx)).toContain('await-hooks');
+    expect(sendsOf(fx).every((a) => a.flags.lord)).toBe(true);
+    expect(sendsOf(n.input({ type: 'hooks-drained' }))[0]?.flags.lord).toBe(false);
   });
 
   it('loses the lease when a voter is only attested, no longer heard directly', () => {

@@ -148,6 +148,8 @@ class StepDown implements Cmd {
   check = () => true;
   run(m: Model, r: Real): void {
     m.drainingUntil = m.now + this.forMs;
+    // a stepdown releases the title whatever its length; taking it back needs it unclaimed
+    m.lord = false;
     r.node.command({ type: 'stepdown', forMs: this.forMs });
     // The shell answers at once: the hooks queued before had nothing to do.
     if (r.node.state.phase === 'releasing') r.node.input({ type: 'hooks-drained' });
