@@ -8,6 +8,8 @@ import { LegiondError } from '../errors.js';
  */
 export class EpochStore {
   private written = -1n;
+  /** saves run one after another: two in flight shared the temp file and one rename failed */
+  private queue: Promise<void> = Promise.resolve();
   constructor(
     private readonly dir: string,
     private readonly legion: string,
@@ -31,9 +33,18 @@ export class EpochStore {
   }
 
   /** write-then-rename so a crash never leaves a torn file */
-  async save(epoch: bigint): Promise<void> {
-    if (epoch <= this.written) return;
+  save(epoch: bigint): Promise<void> {
+    if (epoch <= this.written) return Promise.resolve();
     this.written = epoch;
+    const next = this.queue.then(() => this.write(epoch));
+    // a failed save is reported to its caller; the next one still runs
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(epoch: bigint): Promise<void> {
+    // a later save may have been queued meanwhile: only the highest epoch matters
+    if (epoch < this.written) return;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.tmp`;
     await writeFile(tmp, `${epoch}\n`, { mode: 0o600 });
