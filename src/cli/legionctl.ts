@@ -2,14 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { controlRequest, controlStream } from '../control/client.js';
-import type {
-  ControlEvent,
-  MembersResult,
-  ScrollResult,
-  StatusResult,
-  StepdownResult,
-  ValorResult,
-} from '../control/results.js';
+import type { ControlCommand, ControlEvent, ControlReplies, ValorResult } from '../control/results.js';
 import { formatDuration, parseDuration, parseU64 } from '../control/values.js';
 import { isLegiondError, LegiondError } from '../errors.js';
 import { flattenMembers, formatEvent, formatMembersTable, formatStatus } from './format.js';
@@ -77,10 +70,13 @@ function buildProgram(): Command {
     });
 
   const globals = (): GlobalOpts => program.opts<GlobalOpts>();
-  const call = async <T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> => {
+  const call = async <K extends ControlCommand>(
+    cmd: K,
+    args: Record<string, unknown> = {},
+  ): Promise<ControlReplies[K]> => {
     const g = globals();
     const timeoutMs = checked(() => parseDuration(g.timeout));
-    return (await controlRequest(g.control, cmd, args, { timeoutMs })) as T;
+    return await controlRequest(g.control, cmd, args, { timeoutMs });
   };
   const show = <T>(result: T, human: (r: T) => string): void => {
     if (globals().json) printJson(result);
@@ -90,13 +86,13 @@ function buildProgram(): Command {
   program
     .command('status')
     .description('show every legion of the daemon')
-    .action(async () => show(await call<StatusResult>('status'), formatStatus));
+    .action(async () => show(await call('status'), formatStatus));
 
   program
     .command('members [legion]')
     .description('list live members (of one legion, or all)')
     .action(async (legion?: string) => {
-      const r = await call<MembersResult>('members', legion === undefined ? {} : { legion });
+      const r = await call('members', legion === undefined ? {} : { legion });
       if (globals().json) printJson(flattenMembers(r));
       else out(formatMembersTable(r));
     });
@@ -108,10 +104,10 @@ function buildProgram(): Command {
       : `${r.legion}: valor ${r.valor} (base ${r.baseValor})`;
   valor
     .command('get <legion>')
-    .action(async (legion: string) => show(await call<ValorResult>('valor.get', { legion }), showValor));
+    .action(async (legion: string) => show(await call('valor.get', { legion }), showValor));
   valor.command('set <legion> <n>').action(async (legion: string, n: string) => {
     const v = checked(() => parseU64(n, 'valor'));
-    show(await call<ValorResult>('valor.set', { legion, valor: v.toString() }), showValor);
+    show(await call('valor.set', { legion, valor: v.toString() }), showValor);
   });
 
   program
@@ -124,7 +120,7 @@ function buildProgram(): Command {
         throw new UsageError('ERR_USAGE', '--for and --cancel exclude each other');
       const forMs = checked(() => parseDuration(o.for ?? DEFAULT_STEPDOWN));
       const args = o.cancel ? { legion, cancel: true } : { legion, forMs };
-      show(await call<StepdownResult>('stepdown', args), (r) =>
+      show(await call('stepdown', args), (r) =>
         r.draining
           ? `${r.legion}: stepped down for ${formatDuration(forMs)}`
           : `${r.legion}: candidate again`,
@@ -134,9 +130,7 @@ function buildProgram(): Command {
   const scroll = program.command('scroll').description("read or change this node's scroll");
   scroll
     .command('get <legion>')
-    .action(async (legion: string) =>
-      show(await call<ScrollResult>('scroll.get', { legion }), (r) => r.scroll),
-    );
+    .action(async (legion: string) => show(await call('scroll.get', { legion }), (r) => r.scroll));
   scroll
     .command('set <legion> [text]')
     .option('--file <file>', 'read the scroll from a file (- for standard input)')
@@ -145,10 +139,7 @@ function buildProgram(): Command {
         throw new UsageError('ERR_USAGE', 'give the scroll as TEXT or with --file, not both and not neither');
       }
       const value = text ?? (await readScrollFile(o.file!));
-      show(
-        await call<ScrollResult>('scroll.set', { legion, scroll: value }),
-        (r) => `${r.legion}: scroll set`,
-      );
+      show(await call('scroll.set', { legion, scroll: value }), (r) => `${r.legion}: scroll set`);
     });
 
   program
@@ -176,9 +167,7 @@ function buildProgram(): Command {
   program
     .command('leave <legion>')
     .description('leave a legion cleanly (as at shutdown), keeping the others')
-    .action(async (legion: string) =>
-      show(await call<{ legion: string }>('leave', { legion }), (r) => `${r.legion}: left`),
-    );
+    .action(async (legion: string) => show(await call('leave', { legion }), (r) => `${r.legion}: left`));
 
   return program;
 }

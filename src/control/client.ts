@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { LegiondError } from '../errors.js';
 import { LineReader } from './lines.js';
 import { encodeRequest, parseServerLine, type ServerMessage } from './protocol.js';
+import type { ControlCommand, ControlReplies } from './results.js';
 
 /** replies (a members list with large scrolls) can far exceed a request's 64 KiB */
 const MAX_REPLY_LINE_BYTES = 64 * 1024 * 1024;
@@ -71,12 +72,12 @@ function open(
   });
 }
 
-export async function controlRequest(
+export async function controlRequest<K extends ControlCommand>(
   path: string,
-  cmd: string,
+  cmd: K,
   args: Record<string, unknown> = {},
   opts: ControlRequestOptions = {},
-): Promise<unknown> {
+): Promise<ControlReplies[K]> {
   const id = 1;
   let settle: { resolve: (v: unknown) => void; reject: (e: unknown) => void } | null = null;
   const outcome = new Promise<unknown>((resolve, reject) => {
@@ -99,7 +100,8 @@ export async function controlRequest(
       timeoutMs,
     );
     sock.write(encodeRequest(id, cmd, args));
-    return await outcome;
+    // the reply's shape is the daemon's side of ControlReplies (control-handler.ts)
+    return (await outcome) as ControlReplies[K];
   } finally {
     clearTimeout(timer);
     sock.destroy();

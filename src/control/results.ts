@@ -94,3 +94,20 @@ export interface ControlEvent {
   /** ISO 8601 wall time */
   at: string;
 }
+
+/**
+ * Every command's reply, by command name: the one schema both ends are typed from. The daemon's
+ * handler must return these shapes (control-handler.ts) and the client hands them back typed.
+ */
+export interface ControlReplies {
+  status: StatusResult;
+  members: MembersResult;
+  'valor.get': ValorResult;
+  'valor.set': ValorResult;
+  'scroll.get': ScrollResult;
+  'scroll.set': ScrollResult;
+  stepdown: StepdownResult;
+  leave: LeaveResult;
+}
+
+export type ControlCommand = keyof ControlReplies;

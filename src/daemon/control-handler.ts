@@ -1,4 +1,5 @@
 import type { ControlHandler } from '../control/handler.js';
+import type { ControlCommand, ControlReplies } from '../control/results.js';
 import { LegiondError } from '../errors.js';
 import { U64_MAX } from '../u64.js';
 import type { LegionHost } from './legion-host.js';
@@ -29,50 +30,52 @@ export class DaemonControl implements ControlHandler {
       : [this.host(args)];
   }
 
+  /** one entry per command: the compiler holds each reply to its ControlReplies shape */
+  private readonly commands: {
+    [K in ControlCommand]: (args: Record<string, unknown>) => ControlReplies[K] | Promise<ControlReplies[K]>;
+  } = {
+    status: (args) => ({ pid: process.pid, legions: this.selected(args).map((h) => h.status()) }),
+    members: (args) => ({
+      legions: this.selected(args).map((h) => ({ legion: h.name, members: h.members() })),
+    }),
+    'valor.get': (args) => this.host(args).valor(),
+    'valor.set': (args) => {
+      const raw = str(args, 'valor');
+      if (!/^\d{1,20}$/.test(raw) || BigInt(raw) > U64_MAX) {
+        throw new LegiondError(
+          'ERR_INVALID_VALUE',
+          `valor must be an integer from 0 to ${U64_MAX}, got "${raw}"`,
+        );
+      }
+      const host = this.host(args);
+      if (host.cfg.protocol === 'uwsgi' && BigInt(raw) > 65535n) {
+        throw new LegiondError(
+          'ERR_INVALID_VALUE',
+          'valor must be at most 65535 on a uwsgi legion (uWSGI keeps it in 16 bits)',
+        );
+      }
+      return host.setValor(BigInt(raw));
+    },
+    'scroll.get': (args) => this.host(args).scroll(),
+    'scroll.set': (args) => this.host(args).setScroll(str(args, 'scroll')),
+    stepdown: (args) => {
+      const forMs = args.forMs;
+      if (forMs !== undefined && (typeof forMs !== 'number' || !Number.isFinite(forMs) || forMs <= 0)) {
+        throw new LegiondError('ERR_INVALID_VALUE', 'forMs must be a positive number of milliseconds');
+      }
+      return this.host(args).stepdown((forMs as number | undefined) ?? null, args.cancel === true);
+    },
+    leave: async (args) => {
+      const h = this.host(args);
+      await this.onLeave(h);
+      return { legion: h.name, left: true };
+    },
+  };
+
   async request(cmd: string, args: Record<string, unknown>): Promise<unknown> {
-    switch (cmd) {
-      case 'status':
-        return { pid: process.pid, legions: this.selected(args).map((h) => h.status()) };
-      case 'members':
-        return { legions: this.selected(args).map((h) => ({ legion: h.name, members: h.members() })) };
-      case 'valor.get':
-        return this.host(args).valor();
-      case 'valor.set': {
-        const raw = str(args, 'valor');
-        if (!/^\d{1,20}$/.test(raw) || BigInt(raw) > U64_MAX) {
-          throw new LegiondError(
-            'ERR_INVALID_VALUE',
-            `valor must be an integer from 0 to ${U64_MAX}, got "${raw}"`,
-          );
-        }
-        const host = this.host(args);
-        if (host.cfg.protocol === 'uwsgi' && BigInt(raw) > 65535n) {
-          throw new LegiondError(
-            'ERR_INVALID_VALUE',
-            'valor must be at most 65535 on a uwsgi legion (uWSGI keeps it in 16 bits)',
-          );
-        }
-        return host.setValor(BigInt(raw));
-      }
-      case 'scroll.get':
-        return this.host(args).scroll();
-      case 'scroll.set':
-        return this.host(args).setScroll(str(args, 'scroll'));
-      case 'stepdown': {
-        const forMs = args.forMs;
-        if (forMs !== undefined && (typeof forMs !== 'number' || !Number.isFinite(forMs) || forMs <= 0)) {
-          throw new LegiondError('ERR_INVALID_VALUE', 'forMs must be a positive number of milliseconds');
-        }
-        return this.host(args).stepdown((forMs as number | undefined) ?? null, args.cancel === true);
-      }
-      case 'leave': {
-        const h = this.host(args);
-        await this.onLeave(h);
-        return { legion: h.name, left: true };
-      }
-      default:
-        throw new LegiondError('ERR_UNKNOWN_COMMAND', `unknown command "${cmd}"`);
-    }
+    if (!Object.hasOwn(this.commands, cmd))
+      throw new LegiondError('ERR_UNKNOWN_COMMAND', `unknown command "${cmd}"`);
+    return await this.commands[cmd as ControlCommand](args);
   }
 
   subscribe(legion: string | null, listener: (event: object) => void): () => void {
