@@ -89,7 +89,7 @@ export async function controlRequest<K extends ControlCommand>(
     path,
     (m) => {
       if (m.kind === 'result' && m.id === id) settle?.resolve(m.result);
-      else if (m.kind === 'error') settle?.reject(new LegiondError(m.error.code, m.error.message));
+      else if (m.kind === 'error') settle?.reject(LegiondError.remote(m.error.code, m.error.message));
     },
     (err) =>
       settle?.reject(err ?? new LegiondError('ERR_CONNECTION_CLOSED', 'the daemon closed the connection')),
@@ -139,7 +139,7 @@ export async function controlStream(
         ack?.resolve();
       } else if (m.kind === 'event' && m.id === id && accepted) onEvent(m.event);
       else if (m.kind === 'error') {
-        const e = new LegiondError(m.error.code, m.error.message);
+        const e = LegiondError.remote(m.error.code, m.error.message);
         ack?.reject(e);
         end?.reject(e);
       }

@@ -65,7 +65,8 @@ describe('controlRequest', () => {
       valor: '100',
     });
     expect(await codeOf(controlRequest(path, 'valor.get', { legion: 'x' }))).toBe('ERR_UNKNOWN_LEGION');
-    expect(await codeOf(controlRequest(path, 'nope', {}))).toBe('ERR_UNKNOWN_COMMAND');
+    // a client of another version may send a command this daemon does not know
+    expect(await codeOf(controlRequest(path, 'nope' as 'status', {}))).toBe('ERR_UNKNOWN_COMMAND');
   });
 
   it('ERR_NOT_RUNNING when there is no socket, or a stale one', async () => {
