@@ -1,10 +1,8 @@
+import { durationOf, MAX_DURATION_MS } from '../config/duration.js';
 import { LegiondError } from '../errors.js';
 import { U64_MAX } from '../u64.js';
 
-export { U64_MAX };
-
-/** Node clamps longer timers to 1 ms, so no duration may exceed this */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
+export { MAX_DURATION_MS, U64_MAX };
 
 /** a decimal unsigned 64-bit integer, as valor and epoch travel in JSON */
 export function parseU64(text: string, what = 'value'): bigint {
@@ -19,23 +17,13 @@ export function parseU64(text: string, what = 'value'): bigint {
   return n;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `250ms`, `30s`, `5m`, `1h30m`, `1.5h`; a unit is required so "30" is never misread */
+/** `250ms`, `30s`, `5m`, `1h30m`, `1.5h` (the config grammar, with a unit required) */
 export function parseDuration(text: string): number {
-  const s = text.trim();
-  const re = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let pos = 0;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    total += Number(m[1]) * (UNIT_MS[m[2]!] ?? Number.NaN);
-    pos = re.lastIndex;
-  }
-  if (s === '' || pos !== s.length) {
+  const ms = durationOf(text);
+  if (ms === null) {
     throw new LegiondError('ERR_INVALID_VALUE', `invalid duration "${text}": use e.g. 500ms, 30s, 5m, 1h30m`);
   }
-  const ms = Math.round(total);
-  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_DURATION_MS) {
+  if (ms <= 0 || ms > MAX_DURATION_MS) {
     throw new LegiondError('ERR_INVALID_VALUE', `duration "${text}" must be above 0 and at most 24 days`);
   }
   return ms;
