@@ -12,12 +12,14 @@ export interface MemberJson {
   draining: boolean;
   self: boolean;
   scroll: string;
+  /** ms since this node last heard the member (directly or by attestation); 0 for itself */
   lastSeenMs: number;
 }
 
 const decoder = new TextDecoder('utf-8');
 
-export function memberJson(m: MemberInfo): MemberJson {
+/** `now`: the monotonic instant the list was taken, which member stamps are on */
+export function memberJson(m: MemberInfo, now: number): MemberJson {
   return {
     uuid: m.uuid,
     name: m.name,
@@ -27,7 +29,8 @@ export function memberJson(m: MemberInfo): MemberJson {
     draining: m.draining,
     self: m.self,
     scroll: decoder.decode(m.scroll),
-    lastSeenMs: m.lastSeenMs,
+    // the core's stamps are on the daemon's monotonic clock, which means nothing to a hook
+    lastSeenMs: m.self ? 0 : Math.max(0, Math.round(now - m.lastSeenMs)),
   };
 }
 
@@ -61,7 +64,8 @@ function buildContext(legion: string, src: ContextSource): HookContext {
   }
   // Names come from the network too; a NUL would make spawn refuse the whole environment.
   for (const [k, v] of Object.entries(env)) env[k] = v.replaceAll('\0', '');
-  return { env, stdin: `${JSON.stringify(src.members.map(memberJson))}\n` };
+  const now = src.self.lastSeenMs;
+  return { env, stdin: `${JSON.stringify(src.members.map((m) => memberJson(m, now)))}\n` };
 }
 
 export function eventContext(legion: string, event: LegionEvent): HookContext {

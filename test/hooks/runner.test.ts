@@ -74,7 +74,7 @@ describe('HookRunner', () => {
         draining: false,
         self: true,
         scroll: 'addr=10.0.0.1',
-        lastSeenMs: 1000,
+        lastSeenMs: 0,
       },
       {
         uuid: OTHER.uuid,
@@ -85,7 +85,8 @@ describe('HookRunner', () => {
         draining: false,
         self: false,
         scroll: 'addr=10.0.0.2',
-        lastSeenMs: 900,
+        // heard 100 ms before the event (stamps 900 and 1000 on the daemon's clock)
+        lastSeenMs: 100,
       },
     ]);
   });
