@@ -102,7 +102,7 @@ export function announceSoon(st: Step): void {
  * After the grace, only an epoch learned from others that acknowledges nothing: whoever burned
  * it announced it already, with the vote change that burned it, and a candidate that must
  * propose above it hears it from there. Echoed by every voter, one late vote change in a legion
- * of 1000 cost a round of 10^6 packets. Votes and acknowledgements never wait: a failover
+ * cost a round of N² packets. Votes and acknowledgements never wait: a failover
  * depends on them spreading at once.
  */
 function canWait(st: Step, a: SentMaterial, m: SentMaterial): boolean {

@@ -65,7 +65,7 @@ export function burnEpochOnVoteChange(st: Step, before: string | null): void {
   // the new vote goes out at maxEpoch: already above every epoch the old one went out with, it
   // needs nothing burnt. A voter that missed a candidate's first announces and learns of it from
   // its proposal then acknowledges that proposal; burning above it made the candidate renew, and
-  // every voter acknowledge again (10^6 packets in a legion of 1000).
+  // every voter acknowledge again (a round of N² packets).
   if (s.maxEpoch > sent.epoch) return;
   s.maxEpoch = s.maxEpoch + 1n;
 }

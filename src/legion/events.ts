@@ -84,7 +84,7 @@ export function emitEvent(
     members: st.s.params.eventMembers === false ? [] : membersSnapshot(st),
     atMs: st.now,
   };
-  // set when present rather than spread in: a legion of 1000 forming makes 10^6 member events
+  // set when present rather than spread in: a forming legion makes N² member events
   if (extra.member) event.member = extra.member;
   if (extra.reason !== undefined) event.reason = extra.reason;
   st.effects.push({ type: 'event', event });

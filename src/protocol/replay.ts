@@ -44,7 +44,7 @@ export class ReplayGuard {
 
   /**
    * `check` then `accept` with one lookup: the receive path does both for every packet, and a
-   * legion of 1000 simulated on one machine makes 10^6 of them per round of announces.
+   * legion of N simulated on one machine makes N² of them per round of announces.
    */
   admit(sender: string, seq: bigint, sentAtMs: number, wallNowMs: number): void {
     const known = this.senders.get(sender);
