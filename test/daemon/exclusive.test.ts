@@ -25,7 +25,7 @@ function args(name: string, o: { port: number; control?: string; stateDir?: stri
     '--bind',
     `127.0.0.1:${o.port}`,
     '--peer',
-    '127.0.0.1:48199',
+    '127.0.0.1:47699',
     '--node-name',
     name,
     '--valor',
@@ -58,12 +58,12 @@ describe('exclusive resources of a running legiond', () => {
   it('a second legiond on the same unicast port exits 2 naming the address, and runs no hook', async () => {
     lab = new Lab();
     lab.secret();
-    const a = lab.legiond('a', args('a', { port: 48100 }));
+    const a = lab.legiond('a', args('a', { port: 47600 }));
     await a.ready();
-    const b = lab.legiond('b', args('b', { port: 48100 }));
+    const b = lab.legiond('b', args('b', { port: 47600 }));
     const r = await exitOf(b);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/127\.0\.0\.1:48100/);
+    expect(r.stderr).toMatch(/127\.0\.0\.1:47600/);
     expect(r.stderr).toContain('ERR_ADDRESS_IN_USE');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(lab.path('setup-b'))).toBe(false);
@@ -77,9 +77,9 @@ describe('exclusive resources of a running legiond', () => {
   it('a second legiond on a live control socket exits 2 naming the socket; its setup hook never runs', async () => {
     lab = new Lab();
     lab.secret();
-    const a = lab.legiond('a', args('a', { port: 48110 }));
+    const a = lab.legiond('a', args('a', { port: 47610 }));
     await a.ready();
-    const b = lab.legiond('b', args('b', { port: 48111, control: lab.path('a.sock') }));
+    const b = lab.legiond('b', args('b', { port: 47611, control: lab.path('a.sock') }));
     const r = await exitOf(b);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(lab.path('a.sock'));
@@ -88,7 +88,7 @@ describe('exclusive resources of a running legiond', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(existsSync(lab.path('setup-b'))).toBe(false);
     // b's UDP port was never taken (or was given back): a third node can bind it
-    const c = lab.legiond('c', args('c', { port: 48111 }));
+    const c = lab.legiond('c', args('c', { port: 47611 }));
     await c.ready();
     expect(legionctl(['--control', lab.path('a.sock'), 'status']).code).toBe(0);
   });
@@ -96,12 +96,12 @@ describe('exclusive resources of a running legiond', () => {
   it('a stale control socket (its daemon was killed) is replaced', async () => {
     lab = new Lab();
     lab.secret();
-    const a = lab.legiond('a', args('a', { port: 48115 }));
+    const a = lab.legiond('a', args('a', { port: 47615 }));
     await a.ready();
     a.kill('SIGKILL');
     await a.exited;
     expect(existsSync(lab.path('a.sock'))).toBe(true);
-    const b = lab.legiond('b', args('b', { port: 48116, control: lab.path('a.sock') }));
+    const b = lab.legiond('b', args('b', { port: 47616, control: lab.path('a.sock') }));
     await b.ready();
     expect(legionctl(['--control', lab.path('a.sock'), 'status']).code).toBe(0);
   });
@@ -110,10 +110,10 @@ describe('exclusive resources of a running legiond', () => {
     lab = new Lab();
     lab.secret();
     const state = lab.path('state');
-    const a = lab.legiond('a', args('a', { port: 48120, stateDir: state }));
+    const a = lab.legiond('a', args('a', { port: 47620, stateDir: state }));
     await a.ready();
     expect(readFileSync(`${state}/${LOCK_FILE}`, 'utf8').trim()).toBe(String(a.child.pid));
-    const b = lab.legiond('b', args('b', { port: 48121, stateDir: state }));
+    const b = lab.legiond('b', args('b', { port: 47621, stateDir: state }));
     const r = await exitOf(b);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(state);
@@ -135,14 +135,14 @@ describe('exclusive resources of a running legiond', () => {
     const lock = `${state}/${LOCK_FILE}`;
 
     writeFileSync(lock, `${deadPid()}\n`);
-    const a = lab.legiond('a', args('a', { port: 48130, stateDir: state }));
+    const a = lab.legiond('a', args('a', { port: 47630, stateDir: state }));
     await a.ready();
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(a.child.pid));
 
     a.kill('SIGKILL');
     await a.exited;
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(a.child.pid));
-    const b = lab.legiond('b', args('b', { port: 48131, stateDir: state }));
+    const b = lab.legiond('b', args('b', { port: 47631, stateDir: state }));
     await b.ready();
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(b.child.pid));
     b.kill('SIGKILL');
@@ -152,7 +152,7 @@ describe('exclusive resources of a running legiond', () => {
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     extra.push(sleeper);
     writeFileSync(lock, `${sleeper.pid}\n`);
-    const c = lab.legiond('c', args('c', { port: 48132, stateDir: state }));
+    const c = lab.legiond('c', args('c', { port: 47632, stateDir: state }));
     await c.ready();
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(c.child.pid));
     expect(isAlive(sleeper.pid!)).toBe(true);
@@ -205,7 +205,7 @@ describe('acquireStateLock', () => {
     lab.secret();
     expect(await isLegiondProcess(deadPid())).toBe(false);
     expect(await isLegiondProcess(process.pid)).toBe(false);
-    const a = lab.legiond('a', args('a', { port: 48140 }));
+    const a = lab.legiond('a', args('a', { port: 47640 }));
     await a.ready();
     expect(await isLegiondProcess(a.child.pid!)).toBe(true);
   });

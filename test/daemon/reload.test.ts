@@ -107,10 +107,10 @@ describe('SIGHUP reload of the transport', () => {
   it('new peers on a lord: no unlord, one lord event, same epoch, and the new peer hears it', async () => {
     lab = new Lab();
     lab.secret();
-    const aCfg: NodeCfg = { name: 'a', port: 48200, peers: [48201], valor: 200 };
-    const [a, b] = await pair(aCfg, { name: 'b', port: 48201, peers: [48200], valor: 100 });
+    const aCfg: NodeCfg = { name: 'a', port: 47700, peers: [47701], valor: 200 };
+    const [a, b] = await pair(aCfg, { name: 'b', port: 47701, peers: [47700], valor: 100 });
     // c is an arbiter that sends nowhere useful: it hears a only once a sends to it
-    const c = start({ name: 'c', port: 48202, peers: [48209], valor: 0 });
+    const c = start({ name: 'c', port: 47702, peers: [47709], valor: 0 });
     await c.ready();
     const before = status('a');
     expect(before.lord?.name).toBe('a');
@@ -118,7 +118,7 @@ describe('SIGHUP reload of the transport', () => {
     expect(await memberNames('c')).toEqual(['c']);
 
     const bSince = b.mark();
-    writeConfig({ ...aCfg, peers: [48201, 48202] });
+    writeConfig({ ...aCfg, peers: [47701, 47702] });
     await reload(a);
     await c.waitFor((l) => l.event === 'node-joined' && l.member === 'a', 5000, 'a seen by c');
     expect(await memberNames('c')).toEqual(['a', 'c']);
@@ -144,8 +144,8 @@ describe('SIGHUP reload of the transport', () => {
     lab = new Lab();
     const s1 = lab.secret('s1', 'the first secret of this legion');
     const s2 = lab.secret('s2', 'the second secret of this legion');
-    const aCfg: NodeCfg = { name: 'a', port: 48210, peers: [48211], valor: 200, secret: s1 };
-    const bCfg: NodeCfg = { name: 'b', port: 48211, peers: [48210], valor: 100, secret: s1 };
+    const aCfg: NodeCfg = { name: 'a', port: 47710, peers: [47711], valor: 200, secret: s1 };
+    const bCfg: NodeCfg = { name: 'b', port: 47711, peers: [47710], valor: 100, secret: s1 };
     const [a, b] = await pair(aCfg, bCfg);
     const before = status('a');
     const bSince = b.mark();
@@ -180,8 +180,8 @@ describe('SIGHUP reload of the transport', () => {
   it('a change of protocol is refused with a message that a restart is needed; the daemon runs on as it was', async () => {
     lab = new Lab();
     lab.secret();
-    const aCfg: NodeCfg = { name: 'a', port: 48220, peers: [48221], valor: 200 };
-    const [a] = await pair(aCfg, { name: 'b', port: 48221, peers: [48220], valor: 100 });
+    const aCfg: NodeCfg = { name: 'a', port: 47720, peers: [47721], valor: 200 };
+    const [a] = await pair(aCfg, { name: 'b', port: 47721, peers: [47720], valor: 100 });
     const before = status('a');
     writeConfig({ ...aCfg, protocol: 'uwsgi', valor: 300 });
     const since = a.mark();
@@ -213,16 +213,16 @@ describe('SIGHUP reload of the transport', () => {
     lab.secret();
     const taken = createSocket('udp4');
     sockets.push(taken);
-    await new Promise<void>((r) => taken.bind(48232, '127.0.0.1', () => r()));
-    const aCfg: NodeCfg = { name: 'a', port: 48230, peers: [48231], valor: 200 };
-    const [a, b] = await pair(aCfg, { name: 'b', port: 48231, peers: [48230], valor: 100 });
+    await new Promise<void>((r) => taken.bind(47732, '127.0.0.1', () => r()));
+    const aCfg: NodeCfg = { name: 'a', port: 47730, peers: [47731], valor: 200 };
+    const [a, b] = await pair(aCfg, { name: 'b', port: 47731, peers: [47730], valor: 100 });
     const before = status('a');
     const bSince = b.mark();
-    writeConfig({ ...aCfg, port: 48232 });
+    writeConfig({ ...aCfg, port: 47732 });
     const since = a.mark();
     await reload(a);
     const err = await a.waitFor(
-      (l) => l.level === 50 && typeof l.msg === 'string' && l.msg.includes('127.0.0.1:48232'),
+      (l) => l.level === 50 && typeof l.msg === 'string' && l.msg.includes('127.0.0.1:47732'),
       2000,
       'the refusal naming the address',
       since,
@@ -234,13 +234,13 @@ describe('SIGHUP reload of the transport', () => {
     expect(status('a').epoch).toBe(before.epoch);
     expect(a.events('unlord')).toHaveLength(0);
     // a later reload that can be had still works
-    writeConfig({ ...aCfg, port: 48233, peers: [48231] });
+    writeConfig({ ...aCfg, port: 47733, peers: [47731] });
     await reload(a);
     expect(
       a.lines.some(
         (l) =>
           l.msg === 'SIGHUP: transport reopened; identity, epoch and lordship kept' &&
-          l.bind === '127.0.0.1:48233',
+          l.bind === '127.0.0.1:47733',
       ),
     ).toBe(true);
   });
