@@ -54,7 +54,6 @@ export type ErrorCode =
   | 'ERR_WORK_RECORDS_WRITE'
   // internal
   | 'ERR_CLOSED'
-  | 'ERR_STATE_CONSUMED'
   | 'ERR_INTERNAL';
 
 export class LegiondError extends Error {

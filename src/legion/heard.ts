@@ -1,19 +1,3 @@
-/**
- * Heartbeats taken in bulk, for a shell that does not hand the core every repeat of an unchanged
- * announce (the simulator's folded heartbeats, sim/heartbeats.ts). Such a repeat does nothing to
- * the receiver but move the sender's direct liveness later (membership.ts, `sameAnnounced`), and
- * its attestations only matter for senders whose own packets are lost.
- *
- * Liveness is read by decisions only through expiry (liveness + tolerance, liveness >= last
- * direct hearing) and vote freshness (at least last direct hearing + lease). Vote freshness is
- * read only for members that vote for this node (votesForSelf, the lease): a follower's table
- * may go a tolerance without a refresh, a lord's or a candidate's only a lease. So until the
- * earliest direct hearing plus the tolerance, and the earliest of a voter for this node plus the
- * lease, every step decides the same with or without the refresh: `noteHeard` returns that
- * instant, and the shell refreshes again before it steps the core at or after it. A member that
- * starts voting for this node later does so by a packet with news, which `heardDueAfter` folds in.
- */
-import { LegiondError } from '../errors.js';
 import { MAX_ATTESTATIONS } from './announce.js';
 import { sameBytes } from './bytes.js';
 import { leaseMs } from './liveness.js';
@@ -56,7 +40,7 @@ export function sameDecisive(p: Announced, a: Announced): boolean {
  * Moves each member's direct hearing up to `heardAt(uuid, index)` (ignored when earlier, or
  * after `now`), and returns until when the table may go without another refresh. `index` is the
  * member's position in the table, which stays put while no one joins or leaves: a caller may
- * remember what it found there. Edits the table in place, like a step: pass the newest state.
+ * remember what it found there. Edits the table in place, like a step.
  */
 export function noteHeard(
   state: NativeState,
@@ -64,9 +48,6 @@ export function noteHeard(
   now: number,
 ): number {
   const peers = state.peers;
-  if (peers.owner !== state) {
-    throw new LegiondError('ERR_STATE_CONSUMED', 'this state was already stepped: pass the newest state');
-  }
   const me = state.params.uuid;
   // most nodes are followers: no vote to compare (a uuid read from a record out of cache)
   const votedFor = peers.tally.get(me) > 0;

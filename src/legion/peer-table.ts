@@ -3,9 +3,8 @@
  * records come and go, so that a step costs O(1) however large the legion: a packet from a known
  * peer must not mean a scan of a thousand others.
  *
- * The table belongs to the newest state only: `step` updates it in place (copying a thousand
- * entries per packet was the main cost at scale), so a state that has been stepped must not be
- * stepped again. `claim` enforces that.
+ * The table is part of the state `step` updates in place (copying a thousand entries per packet
+ * was the main cost at scale).
  */
 import { compareCandidates } from './compare.js';
 import type { Announced } from './heard.js';
@@ -61,8 +60,6 @@ export class PeerTable extends Map<string, PeerRecord> {
   private freshK = 0;
   private freshValid = false;
   private digest: { membership: number; value: number } | null = null;
-  /** the state this table belongs to (see the header) */
-  owner: object | null = null;
 
   override set(uuid: string, rec: PeerRecord): this {
     const old = super.get(uuid);

@@ -1,7 +1,6 @@
 /**
- * The native core's state. The peer table and its records are updated in place and belong to
- * the newest state (see peer-table.ts): hand `step` the state the last step returned, never an
- * older one.
+ * The native core's state: one object per node that `step` updates in place, its peer table and
+ * records included (see step.ts for the contract). The fields are read-only to everyone else.
  */
 import type { AnnounceFlags } from '../protocol/types.js';
 import { PeerTable } from './peer-table.js';
@@ -107,6 +106,5 @@ export function initialState(params: LegionParams, ctx: Ctx): NativeState {
     lastAnnounceMs: Number.NEGATIVE_INFINITY,
     release: null,
   };
-  peers.owner = state;
   return state;
 }

@@ -155,8 +155,9 @@ export interface WorkLease {
 export interface Machine<S, P = Announce> {
   init(params: LegionParams, ctx: Ctx): S;
   /**
-   * The state passed in is consumed: step the state the last step returned, never an older one
-   * (the native core updates its peer table in place and refuses with ERR_STATE_CONSUMED).
+   * Applies one input. The state passed in may be updated in place and the one returned is the
+   * one to keep (the native core returns the same object, RawNode-style; the uWSGI core returns
+   * a new value). Hold only the state the last step returned; nothing but `step` writes it.
    */
   step(state: S, input: Input<P>, ctx: Ctx): StepResult<S, P>;
   view(state: S, ctx: Ctx): LegionView;

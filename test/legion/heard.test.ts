@@ -70,16 +70,6 @@ describe('noteHeard', () => {
     expect(bulk).toHaveLength(8);
   });
 
-  it('refuses a state that was already stepped', () => {
-    const node = legion([10]);
-    const old = node.state;
-    node.advance(1);
-    node.input({ type: 'tick' });
-    expect(() => noteHeard(old, () => 0, node.now)).toThrow(
-      expect.objectContaining({ code: 'ERR_STATE_CONSUMED' }),
-    );
-  });
-
   it('refreshed only when due, a table decides as one that takes every heartbeat', () => {
     fc.assert(
       fc.property(
