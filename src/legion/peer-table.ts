@@ -33,7 +33,9 @@ export function isCandidatePeer(p: PeerRecord): boolean {
   return p.valor > 0n && !p.flags.arbiter && !p.flags.draining && !p.flags.dead;
 }
 
-export class PeerTable extends Map<string, PeerRecord> {
+export class PeerTable {
+  /** by composition, not `extends Map`: only set and delete may change it, and both keep the summaries */
+  private readonly records = new Map<string, PeerRecord>();
   /** bumped when a member joins or leaves (not on refresh): the view digest depends on it */
   membership = 0;
   /** bumped whenever a vote, name or epoch of some member may have changed, or a member left */
@@ -61,9 +63,37 @@ export class PeerTable extends Map<string, PeerRecord> {
   private freshValid = false;
   private digest: { membership: number; value: number } | null = null;
 
-  override set(uuid: string, rec: PeerRecord): this {
-    const old = super.get(uuid);
-    super.set(uuid, rec);
+  get size(): number {
+    return this.records.size;
+  }
+
+  get(uuid: string): PeerRecord | undefined {
+    return this.records.get(uuid);
+  }
+
+  has(uuid: string): boolean {
+    return this.records.has(uuid);
+  }
+
+  keys(): MapIterator<string> {
+    return this.records.keys();
+  }
+
+  values(): MapIterator<PeerRecord> {
+    return this.records.values();
+  }
+
+  entries(): MapIterator<[string, PeerRecord]> {
+    return this.records.entries();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, PeerRecord]> {
+    return this.records.entries();
+  }
+
+  set(uuid: string, rec: PeerRecord): this {
+    const old = this.records.get(uuid);
+    this.records.set(uuid, rec);
     if (old === undefined) {
       this.membership++;
       this.votes++;
@@ -122,10 +152,10 @@ export class PeerTable extends Map<string, PeerRecord> {
     this.trackBest(prevValor, rec);
   }
 
-  override delete(uuid: string): boolean {
-    const old = super.get(uuid);
+  delete(uuid: string): boolean {
+    const old = this.records.get(uuid);
     if (old === undefined) return false;
-    super.delete(uuid);
+    this.records.delete(uuid);
     this.untally(old.vote);
     this.membership++;
     this.votes++;
@@ -135,7 +165,7 @@ export class PeerTable extends Map<string, PeerRecord> {
     return true;
   }
 
-  override clear(): void {
+  clear(): void {
     for (const k of [...this.keys()]) this.delete(k);
   }
 
@@ -149,7 +179,7 @@ export class PeerTable extends Map<string, PeerRecord> {
       this.best = best?.uuid ?? null;
       this.bestValid = true;
     }
-    return this.best === null ? null : (super.get(this.best) ?? null);
+    return this.best === null ? null : (this.records.get(this.best) ?? null);
   }
 
   /** The `k` members heard directly last, freshest first (ties by UUID). Do not modify. */
@@ -246,7 +276,7 @@ export class PeerTable extends Map<string, PeerRecord> {
       return;
     }
     if (!cand) return;
-    const best = this.best === null ? undefined : super.get(this.best);
+    const best = this.best === null ? undefined : this.records.get(this.best);
     if (best === undefined || compareCandidates(rec, best) > 0) this.best = rec.uuid;
   }
 }
