@@ -65,17 +65,17 @@ export interface SimProtocol<S, P> {
   extraParams(slot: number): Record<string, unknown>;
 }
 
-export const nativeProbe: LordProbe<NativeState> = (s) => ({
-  lord: s.lord,
-  epoch: s.lordEpoch,
-  maxEpoch: s.maxEpoch,
-});
+/** the simulator reads no state fields: the cores' status query says what it needs */
+function probeOf<S>(machine: Machine<S, unknown>): LordProbe<S> {
+  return (s) => {
+    const st = machine.status(s);
+    return { lord: st.lord, epoch: st.lordEpoch, maxEpoch: st.maxEpoch };
+  };
+}
 
-export const uwsgiProbe: LordProbe<UwsgiState> = (s) => ({
-  lord: s.lordSinceMs !== null,
-  epoch: s.epoch,
-  maxEpoch: s.epoch,
-});
+export const nativeProbe: LordProbe<NativeState> = probeOf(nativeMachine);
+
+export const uwsgiProbe: LordProbe<UwsgiState> = probeOf(uwsgiMachine);
 
 const NATIVE_FOLD: FoldRule<Announce> = { announced: (p) => p, sender: (p) => p.uuid };
 

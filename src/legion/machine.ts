@@ -122,4 +122,11 @@ export const nativeMachine: Machine<NativeState, Announce> = {
   step,
   view: nativeView,
   workLease: nativeWorkLease,
+  status: (s) => ({
+    phase: s.phase,
+    lord: s.lord,
+    lordEpoch: s.lordEpoch,
+    maxEpoch: s.maxEpoch,
+    vote: s.vote,
+  }),
 };

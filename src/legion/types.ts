@@ -163,6 +163,18 @@ export interface Machine<S, P = Announce> {
   view(state: S, ctx: Ctx): LegionView;
   /** the lease for lord-only work at `now`, or null when this node claims no lordship; cheap */
   workLease(state: S, now: number): WorkLease | null;
+  /** what observers (the simulator's checker, tests) read after a step; cheap, reads no peers */
+  status(state: S): CoreStatus;
+}
+
+export interface CoreStatus {
+  phase: 'starting' | 'running' | 'releasing' | 'dead';
+  lord: boolean;
+  /** the epoch of this node's lordship while `lord`, else of its last one (0n before any) */
+  lordEpoch: bigint;
+  /** the highest epoch this node knows */
+  maxEpoch: bigint;
+  vote: string | null;
 }
 
 /**

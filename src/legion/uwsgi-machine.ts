@@ -291,4 +291,12 @@ export const uwsgiMachine: Machine<UwsgiState, UwsgiAnnounce> = {
   step,
   view: (s, ctx) => viewOf(s, ctx.now),
   workLease,
+  status: (s) => ({
+    phase: s.phase,
+    lord: s.lordSinceMs !== null,
+    // uWSGI has no epoch on the wire: the local counter of lord changes stands for both
+    lordEpoch: s.epoch,
+    maxEpoch: s.epoch,
+    vote: s.vote?.uuid ?? null,
+  }),
 };

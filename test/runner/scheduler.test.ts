@@ -26,6 +26,7 @@ function core(script: (input: Input<string>, now: number) => Effect<string>[], w
       throw new Error('not used');
     },
     workLease: () => null,
+    status: () => ({ phase: 'running' as const, lord: false, lordEpoch: 0n, maxEpoch: 0n, vote: null }),
   };
   return { machine, log };
 }

@@ -26,6 +26,7 @@ function scriptedCore(wakes: number[]) {
       throw new Error('not used');
     },
     workLease: () => null,
+    status: () => ({ phase: 'running', lord: false, lordEpoch: 0n, maxEpoch: 0n, vote: null }),
   };
   return { machine, steps };
 }

@@ -93,6 +93,7 @@ const fake: Machine<FakeState, Announce> = {
     phase: 'running',
   }),
   workLease: () => null,
+  status: () => ({ phase: 'running' as const, lord: false, lordEpoch: 0n, maxEpoch: 0n, vote: null }),
 };
 
 function fakeSim(doc: Record<string, unknown>, trace: TraceRecord[] = []) {
