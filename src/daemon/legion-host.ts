@@ -1,13 +1,13 @@
-import { hostname } from 'node:os';
 import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { stopLeftovers } from '../hooks/index.js';
-import type { LegionEvent, LegionParams, LegionView, MemberInfo } from '../legion/types.js';
+import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
 import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
-import { type Clock, LegionRunner, systemClock } from './legion-runner.js';
+import { createLegionNode, type HookEnv, type LegionNode } from './legion-node.js';
+import { type Clock, type LegionRunner, type Scheduler, systemClock } from './legion-runner.js';
 import type { Logger } from './logger.js';
-import { LordWork, workStopBoundMs } from './lord-work.js';
+import { type LordWork, workStopBoundMs } from './lord-work.js';
 import { type ProtocolPair, setupProtocol } from './protocol-setup.js';
 
 const text = new TextDecoder();
@@ -18,7 +18,12 @@ export interface HostOptions {
   uuid: string;
   logger: Logger;
   stateDir: string | null;
+  /** time and randomness on the system's timers (tests) */
   clock?: Clock;
+  /** time, randomness and timers; default the system's (lord-only work then uses croner's own timers) */
+  scheduler?: Scheduler;
+  /** what lord-only work runs on; default real processes and the bash guard */
+  hookEnv?: HookEnv;
 }
 
 export type EventListener = (event: PublicEvent) => void;
@@ -39,8 +44,8 @@ export interface PublicEvent {
  * work, wired together; what the control socket and signals act on.
  */
 export class LegionHost {
-  private runner!: LegionRunner<unknown, unknown>;
-  private work!: LordWork;
+  /** built by run() */
+  private node!: LegionNode<unknown, unknown>;
   private epochStore: EpochStore | null;
   private readonly listeners = new Set<EventListener>();
   private baseValor: bigint;
@@ -77,7 +82,7 @@ export class LegionHost {
    */
   async acquire(): Promise<void> {
     const cfg = this.cfg;
-    const clock = this.o.clock ?? systemClock;
+    const clock = this.clock;
     this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
     this.pair = await setupProtocol(cfg, () => clock.wall());
     this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
@@ -93,54 +98,49 @@ export class LegionHost {
   /** after acquire(): builds the core and the hooks and starts them (the `setup` event) */
   run(): void {
     const cfg = this.cfg;
-    const clock = this.o.clock ?? systemClock;
     const log = this.o.logger.child({ legion: cfg.name });
     const { pair, initialEpoch } = this;
     const transport = this.transport;
     if (!transport) throw new LegiondError('ERR_INTERNAL', `legion ${cfg.name}: run() before acquire()`);
-    this.work = new LordWork({
+    const node = createLegionNode({
       config: cfg,
-      logger: log,
-      now: () => clock.mono(),
-      stateDir: this.o.stateDir,
-      view: () => this.runner.view(),
-      onLordHookFailed: (stepdownMs) =>
-        this.runner.command({ type: 'hook-failed', event: 'lord', stepdownMs }),
-      onEffectiveValor: (valor) => this.runner.command({ type: 'set-valor', valor }),
-    });
-    const params: LegionParams & Record<string, unknown> = {
-      legion: cfg.name,
       uuid: this.o.uuid,
-      ...this.tunables(cfg),
-      initialEpoch,
-      ...pair.extraParams,
-    };
-    this.runner = new LegionRunner({
-      params,
       machine: pair.machine,
       codec: pair.codec,
       transport,
-      clock,
+      initialEpoch,
       logger: log,
-      // a release waits for the workload to stop (up to its grace) and then for the unlord hooks
-      holdTimeoutMs: cfg.holdTimeoutMs + this.work.stopBoundMs(),
-      sink: {
-        onEvent: (ev) => this.onEvent(ev),
-        drained: () => this.work.drained(),
-        onLease: (lease) => this.work.onLease(lease),
-      },
+      ...(this.o.scheduler ? { scheduler: this.o.scheduler } : {}),
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
+      stateDir: this.o.stateDir,
+      ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
+      extraParams: pair.extraParams,
+      onEvent: (ev) => this.onEvent(ev),
     });
+    this.node = node;
     log.info(
       {
         uuid: this.o.uuid,
-        valor: String(params.valor),
+        valor: String(node.params.valor),
         protocol: cfg.protocol,
         bind: `${cfg.bind.host}:${cfg.bind.port}`,
       },
       'legion starting',
     );
-    this.runner.start();
-    this.work.startChecks();
+    node.start();
+  }
+
+  /** the scheduler's clock, or the one given, or the system's */
+  private get clock(): Clock {
+    return this.o.scheduler ?? this.o.clock ?? systemClock;
+  }
+
+  private get runner(): LegionRunner<unknown, unknown> {
+    return this.node.runner;
+  }
+
+  private get work(): LordWork {
+    return this.node.work;
   }
 
   private onEvent(ev: LegionEvent): void {
@@ -156,7 +156,6 @@ export class LegionHost {
       },
       `${ev.type}${ev.member ? ` ${ev.member.name}` : ''} (lord ${ev.lord?.name ?? 'none'}, epoch ${ev.epoch})`,
     );
-    this.work.onEvent(ev);
     if (this.epochStore) {
       this.epochStore
         .save(ev.epoch)
@@ -209,7 +208,7 @@ export class LegionHost {
   members() {
     const v = this.runner.view();
     // the core's lastSeenMs is on the runner's monotonic clock
-    const now = (this.o.clock ?? systemClock).mono();
+    const now = this.clock.mono();
     return v.members.map((m) => publicMember(m, v.lord?.uuid ?? null, now));
   }
 
@@ -223,7 +222,7 @@ export class LegionHost {
 
   setValor(valor: bigint) {
     this.baseValor = valor;
-    this.runner.command({ type: 'set-valor', valor: this.work.effectiveValor(valor) });
+    this.node.setValor(valor);
     return this.valor();
   }
 
@@ -254,10 +253,10 @@ export class LegionHost {
    * lordship stay: no hook runs because of this. `cfg` is left to reconfigure().
    */
   async reopenTransport(next: LegionConfig, what: { socket: boolean; codec: boolean }): Promise<void> {
-    const clock = this.o.clock ?? systemClock;
+    const clock = this.clock;
     const log = this.o.logger.child({ legion: next.name });
     const transport = this.transport;
-    if (!transport || !this.runner)
+    if (!transport || !this.node)
       throw new LegiondError('ERR_INTERNAL', `legion ${next.name} is not running`);
     if (next.protocol !== this.cfg.protocol)
       throw new LegiondError(
@@ -286,43 +285,24 @@ export class LegionHost {
   reconfigure(cfg: LegionConfig): void {
     this.cfg = cfg;
     this.baseValor = cfg.valor;
-    const changed = this.work.reconfigure(cfg);
+    const changed = this.node.reconfigure(cfg);
     if (changed.length > 0)
       this.o.logger.info({ legion: cfg.name, changed }, 'SIGHUP: lord-only work replaced');
-    this.runner.command({ type: 'reconfigure', params: this.tunables(cfg) });
-  }
-
-  /** the core's parameters that come from the config file (identity aside) */
-  private tunables(cfg: LegionConfig) {
-    return {
-      name: cfg.nodeName || hostname(),
-      valor: this.work.effectiveValor(this.baseValor),
-      quorum: cfg.quorum,
-      intervalMs: cfg.intervalMs,
-      toleranceMs: cfg.toleranceMs,
-      jitter: cfg.jitter,
-      preempt: cfg.preempt,
-      preemptDelayMs: cfg.preemptDelayMs,
-      lordDelayMs: cfg.lordDelayMs,
-      scroll: cfg.scroll,
-    };
   }
 
   /** clean departure (shutdown or `legionctl leave`), bounded by the hold timeout */
   async leave(): Promise<void> {
     if (this.left) return;
     this.left = true;
-    await this.work.stopLordWork();
-    await this.runner.leave();
+    await this.node.leave();
     await this.close();
   }
 
   async close(): Promise<void> {
     this.left = true;
     // acquired but never run: only the socket to give back
-    if (!this.runner) return void (await this.transport?.close());
-    await this.work.close();
-    await this.runner.close();
+    if (!this.node) return void (await this.transport?.close());
+    await this.node.close();
   }
 }
 

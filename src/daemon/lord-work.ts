@@ -5,6 +5,7 @@ import {
   type CronSchedule,
   DaemonSupervisor,
   type GuardedSpawner,
+  type HookLogger,
   HookRunner,
   type HookTimers,
   type Spawner,
@@ -13,7 +14,6 @@ import {
 } from '../hooks/index.js';
 import { LeaseCell } from '../hooks/lease.js';
 import type { LegionEvent, LegionView, WorkLease } from '../legion/types.js';
-import type { Logger } from './logger.js';
 
 /**
  * Taken off the core's fence before the guards see it: covers the guard's timer (it acts within
@@ -47,7 +47,7 @@ export function workStopBoundMs(cfg: LegionConfig): number {
 
 export interface LordWorkOptions {
   config: LegionConfig;
-  logger: Logger;
+  logger: HookLogger;
   view: () => LegionView;
   /** monotonic ms, the clock the core's lease is on */
   now: () => number;
@@ -185,23 +185,34 @@ export class LordWork {
   }
 
   onEvent(ev: LegionEvent): void {
+    // Without cron or daemons configured the tasks would stop and start nothing; a reload that
+    // adds or removes some queues its own replacement among the hooks (reconfigure).
+    const cfg = this.cfg;
+    const work = cfg.cron.length > 0 || cfg.daemons.length > 0;
     if (ev.type === 'unlord' || ev.type === 'death') {
       this.lord = false;
-      this.hooks.enqueueTask('stop lord-only work', () => this.stopWork());
+      if (work) this.hooks.enqueueTask('stop lord-only work', () => this.stopWork());
     }
-    this.hooks.enqueue(ev, this.cfg.hooks[ev.type]);
+    this.hooks.enqueue(ev, cfg.hooks[ev.type]);
     if (ev.type === 'lord') {
       this.lord = true;
-      this.hooks.enqueueTask('start attached daemons', async () => {
-        // the supervisor checks the lease again at each spawn
-        if (this.lord && !this.closed) this.daemons.start();
-      });
+      if (cfg.daemons.length > 0)
+        this.hooks.enqueueTask('start attached daemons', async () => {
+          // the supervisor checks the lease again at each spawn
+          if (this.lord && !this.closed) this.daemons.start();
+        });
     }
   }
 
   /** every hook and work task queued so far has finished */
   drained(): Promise<void> {
     return this.hooks.drained();
+  }
+
+  /** `drained` as a callback: `done` runs at once, inside the call, when nothing is queued */
+  whenDrained(done: () => void): void {
+    if (this.hooks.idle) done();
+    else void this.hooks.drained().then(done);
   }
 
   stopBoundMs(): number {
