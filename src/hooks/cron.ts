@@ -5,17 +5,11 @@
  * outlives it, even if legiond dies or stalls.
  */
 import { childEnv } from './env.js';
-import { type GuardedSpawner, leaseRefusal, systemGuarded, type WorkRecordSink } from './guard.js';
-import { type LeaseSource, mayStartUnder } from './lease.js';
+import { type LordOnlyInit, leaseRefusal, systemGuarded, type WorkRecordSink } from './guard.js';
+import { mayStartUnder } from './lease.js';
 import { DEFAULT_KILL_GRACE_MS, outcomeOk, type RunningCommand } from './process.js';
 import { type CronSchedule, systemSchedule } from './schedule.js';
-import {
-  commandText,
-  type HookCommand,
-  type HookContext,
-  type HookLogger,
-  type RunOutcome,
-} from './types.js';
+import { commandText, type HookCommand, type RunOutcome } from './types.js';
 import { WorkRecords } from './work-records.js';
 
 export interface CronEntryInit {
@@ -25,31 +19,16 @@ export interface CronEntryInit {
   timeoutMs: number | null;
 }
 
-export interface CronRunnerInit {
-  legion: string;
+export interface CronRunnerInit extends LordOnlyInit {
   entries: readonly CronEntryInit[];
-  lease: LeaseSource;
-  /** cap on the guard's SIGTERM-to-fence time; a run uses min(killGraceMs, this) */
-  fenceGraceMs: number;
-  /** a run needs the fence this far ahead; default: the run's fence grace */
-  startMarginMs?: number;
-  /** where guard pids are recorded (work-records.ts); `stateDir` uses the legion's shared one */
-  records?: WorkRecordSink;
-  stateDir?: string | null;
-  /** the environment and stdin for a run, taken when it starts (see viewContext); LEGION_EPOCH is the lease's */
-  context: () => HookContext;
-  logger: HookLogger;
   /** between SIGTERM and SIGKILL on a timeout or a stop; default 1000 */
   killGraceMs?: number;
-  baseEnv?: NodeJS.ProcessEnv;
   /** default '5-or-6-parts': classic patterns, or a leading seconds field */
   mode?: '5-part' | '6-part' | '5-or-6-parts';
   /** each finished run */
   onRun?: (run: { index: number; command: HookCommand; outcome: RunOutcome; ok: boolean }) => void;
   /** what calls `fire` at the entries' times; default croner's timers (timerSchedule: HookTimers') */
   schedule?: CronSchedule;
-  /** what starts a run under its guard; default the bash guard */
-  guarded?: GuardedSpawner;
 }
 
 export class CronRunner {

@@ -11,14 +11,14 @@
 import { childEnv } from './env.js';
 import {
   type GuardedCommand,
-  type GuardedSpawner,
+  type LordOnlyInit,
   leaseRefusal,
   systemGuarded,
   type WorkRecordSink,
 } from './guard.js';
-import { type LeaseSource, mayStartUnder } from './lease.js';
+import { mayStartUnder } from './lease.js';
 import { type HookTimers, systemTimers, type TimerHandle } from './timers.js';
-import { type Clock, commandText, type HookCommand, type HookContext, type HookLogger } from './types.js';
+import { type Clock, commandText, type HookCommand } from './types.js';
 import { WorkRecords } from './work-records.js';
 
 export interface DaemonEntryInit {
@@ -29,20 +29,8 @@ export interface DaemonEntryInit {
   restartBackoffMs: number;
 }
 
-export interface DaemonSupervisorInit {
-  legion: string;
+export interface DaemonSupervisorInit extends LordOnlyInit {
   entries: readonly DaemonEntryInit[];
-  lease: LeaseSource;
-  /** cap on the guard's SIGTERM-to-fence time; each daemon uses min(its graceMs, this) */
-  fenceGraceMs: number;
-  /** a (re)start needs the fence this far ahead; default: the daemon's fence grace */
-  startMarginMs?: number;
-  /** where guard pids are recorded (work-records.ts); `stateDir` uses the legion's shared one */
-  records?: WorkRecordSink;
-  stateDir?: string | null;
-  context: () => HookContext;
-  logger: HookLogger;
-  baseEnv?: NodeJS.ProcessEnv;
   /** restart timers and, unless `clock` is given, the clock; default the system's */
   timers?: HookTimers;
   /** monotonic ms for how long a daemon ran; default `timers` */
@@ -51,8 +39,6 @@ export interface DaemonSupervisorInit {
   maxBackoffMs?: number;
   /** a daemon that ran this long before exiting restarts with the initial backoff; default 60 s */
   resetAfterMs?: number;
-  /** what starts a daemon under its guard; default the bash guard */
-  guarded?: GuardedSpawner;
 }
 
 interface Slot {

@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { LegiondError } from '../errors.js';
 import type { LeaseSource, WorkLease } from './lease.js';
 import { type RunningCommand, type RunOptions, runCommand } from './process.js';
-import type { HookCommand } from './types.js';
+import type { HookCommand, HookContext, HookLogger } from './types.js';
 
 /**
  * argv: legiond-guard FENCE_GRACE_MS DEADLINE_MS CMD [ARG...]; fd 3: `D <ms>\n` lines from legiond.
@@ -264,3 +264,22 @@ export function runGuarded(cmd: HookCommand, opts: GuardOptions): GuardedCommand
 
 /** the bash guard around real processes */
 export const systemGuarded: GuardedSpawner = { runGuarded };
+
+/** What every runner of lord-only work (cron runs, attached daemons) is given. */
+export interface LordOnlyInit {
+  legion: string;
+  lease: LeaseSource;
+  /** cap on the guard's SIGTERM-to-fence time; each process uses min(its own grace, this) */
+  fenceGraceMs: number;
+  /** a start needs the fence this far ahead; default: the process's fence grace */
+  startMarginMs?: number;
+  /** where guard pids are recorded (work-records.ts); `stateDir` uses the legion's shared one */
+  records?: WorkRecordSink;
+  stateDir?: string | null;
+  /** the environment and stdin a process starts with (see viewContext); LEGION_EPOCH is the lease's */
+  context: () => HookContext;
+  logger: HookLogger;
+  baseEnv?: NodeJS.ProcessEnv;
+  /** what starts a process under its guard; default the bash guard */
+  guarded?: GuardedSpawner;
+}
