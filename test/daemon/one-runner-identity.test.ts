@@ -7,29 +7,18 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab, type LogLine, type Proc, sleep } from '../helpers/procs.js';
+import { type LogLine, type Proc, sleep } from '../helpers/procs.js';
 import {
   describeAnalysis,
-  killLeftovers,
   nodeYaml,
-  WorkLegion,
-  type WorkLegionInit,
+  type WorkLegion,
   type WorkLine,
+  workLegions,
 } from '../helpers/workload.js';
 
-let lab: Lab;
-let legion: WorkLegion | null = null;
-afterEach(async () => {
-  if (legion) killLeftovers(legion.w.log);
-  legion = null;
-  await lab.cleanup();
-});
-
-function make(o: WorkLegionInit): WorkLegion {
-  lab = new Lab('legiond-one-runner-');
-  legion = new WorkLegion(lab, o);
-  return legion;
-}
+const legions = workLegions();
+afterEach(() => legions.cleanup());
+const make = legions.make;
 
 const text = (p: Proc) => [...p.lines.map((l) => JSON.stringify(l)), ...p.stderr].join('\n');
 const since = (p: Proc, mark: number) => p.lines.slice(mark);
@@ -123,8 +112,8 @@ describe('6. SIGHUP on the lord', () => {
 
 describe('7. a second legiond on resources a live one holds', () => {
   async function second(L: WorkLegion, o: { port: number; control: string }) {
-    const setup = lab.path('second-setup.log');
-    const file = lab.path('second.yaml');
+    const setup = legions.lab().path('second-setup.log');
+    const file = legions.lab().path('second.yaml');
     writeFileSync(
       file,
       nodeYaml({
@@ -137,7 +126,7 @@ describe('7. a second legiond on resources a live one holds', () => {
         hooks: { setup: [['sh', '-c', `echo "$LEGION_EVENT" >> ${setup}`]] },
       }),
     );
-    const p = lab.legiond('second', ['--config', file]);
+    const p = legions.lab().legiond('second', ['--config', file]);
     const exit = await Promise.race([p.exited, sleep(8000).then(() => null)]);
     p.kill('SIGKILL');
     return { p, exit, setup };
@@ -146,7 +135,10 @@ describe('7. a second legiond on resources a live one holds', () => {
   it('the same UDP port (unicast only): exit 2 naming the port', async () => {
     const L = make({ base: 47500, valors: [100, 200] });
     await L.startAll(['n1']);
-    const { p, exit } = await second(L, { port: L.node('n1').port, control: lab.path('second.sock') });
+    const { p, exit } = await second(L, {
+      port: L.node('n1').port,
+      control: legions.lab().path('second.sock'),
+    });
     expect(exit, text(p)).toEqual({ code: 2, signal: null });
     expect(text(p)).toContain(String(L.node('n1').port));
     expect((await L.status('n1'))?.lord?.name).toBe('n1');

@@ -7,22 +7,12 @@
  * run on waking) is reported but not counted; every other span is.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lab, sleep } from '../helpers/procs.js';
-import { describeAnalysis, killLeftovers, WorkLegion, type WorkLegionInit } from '../helpers/workload.js';
+import { sleep } from '../helpers/procs.js';
+import { describeAnalysis, workLegions } from '../helpers/workload.js';
 
-let lab: Lab;
-let legion: WorkLegion | null = null;
-afterEach(async () => {
-  if (legion) killLeftovers(legion.w.log);
-  legion = null;
-  await lab.cleanup();
-});
-
-function make(o: WorkLegionInit): WorkLegion {
-  lab = new Lab('legiond-one-runner-');
-  legion = new WorkLegion(lab, o);
-  return legion;
-}
+const legions = workLegions();
+afterEach(() => legions.cleanup());
+const make = legions.make;
 
 describe('exactly one runner: a paused lord', () => {
   it('4. a lord SIGSTOPped 30 ms before a cron tick and woken after the others elected runs no cron under its stale epoch', async () => {

@@ -12,28 +12,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, Lab, until } from '../helpers/procs.js';
-import {
-  type Analysis,
-  describeAnalysis,
-  killLeftovers,
-  WorkLegion,
-  type WorkLegionInit,
-} from '../helpers/workload.js';
+import { isAlive, until } from '../helpers/procs.js';
+import { type Analysis, describeAnalysis, workLegions } from '../helpers/workload.js';
 
-let lab: Lab;
-let legion: WorkLegion | null = null;
-afterEach(async () => {
-  if (legion) killLeftovers(legion.w.log);
-  legion = null;
-  await lab.cleanup();
-});
-
-function make(o: WorkLegionInit): WorkLegion {
-  lab = new Lab('legiond-one-runner-');
-  legion = new WorkLegion(lab, o);
-  return legion;
-}
+const legions = workLegions();
+afterEach(() => legions.cleanup());
+const make = legions.make;
 
 /** the last write of `from`'s daemons started before t0, and the first of `to`'s started after */
 function handover(a: Analysis, from: string, to: string, t0: number) {
@@ -143,14 +127,14 @@ describe('3. every hand-over: the old lord daemon (300 ms to exit) is gone befor
       base: 47450,
       daemon: slow,
       tweak: (s) => {
-        flag = lab.path(`fail-${s.name}`);
+        flag = legions.lab().path(`fail-${s.name}`);
         s.checks = [{ command: `test ! -e ${flag}`, weight: 250, fall: 1, rise: 1 }];
       },
     });
     await L.startAll();
     await L.firstWrite('n3', 0);
     const t0 = Date.now();
-    writeFileSync(lab.path('fail-n3'), '');
+    writeFileSync(legions.lab().path('fail-n3'), '');
     await L.firstWrite('n2', t0);
     const { a, problems } = await L.finish();
     expect(problems, describeAnalysis(a)).toEqual([]);

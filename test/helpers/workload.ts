@@ -23,7 +23,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LegionStatus, StatusResult } from '../../src/control/results.js';
-import { type Lab, LEGIONCTL, type Proc } from './procs.js';
+import { Lab, LEGIONCTL, type Proc } from './procs.js';
 
 export type WorkKind = 'daemon' | 'cron' | 'hook-lord' | 'hook-unlord';
 export type LineKind = WorkKind | 'span-start' | 'span-end';
@@ -830,4 +830,30 @@ export class WorkLegion {
     const a = this.w.analyze(o);
     return { a, leftovers, problems: checkOneRunner(a, leftovers) };
   }
+}
+
+/**
+ * One WorkLegion per test with its own Lab, killed and cleaned up after it: call `make` in the
+ * test and register `cleanup` with afterEach.
+ */
+export function workLegions(prefix = 'legiond-one-runner-') {
+  let lab: Lab | null = null;
+  let legion: WorkLegion | null = null;
+  return {
+    make(o: WorkLegionInit): WorkLegion {
+      lab = new Lab(prefix);
+      legion = new WorkLegion(lab, o);
+      return legion;
+    },
+    lab(): Lab {
+      if (!lab) throw new Error('workLegions: make() first');
+      return lab;
+    },
+    async cleanup(): Promise<void> {
+      if (legion) killLeftovers(legion.w.log);
+      legion = null;
+      await lab?.cleanup();
+      lab = null;
+    },
+  };
 }
