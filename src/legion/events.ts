@@ -1,4 +1,5 @@
 /** MemberInfo snapshots and hook events, built from the working state at the moment they happen. */
+import { senior } from './compare.js';
 import { liveness } from './liveness.js';
 import { isDraining } from './self.js';
 import type { PeerRecord } from './state.js';
@@ -58,14 +59,7 @@ export function lordInfo(st: Step): MemberInfo | null {
   const voted = claimants.find((m) => m.uuid === s.vote);
   if (voted) return voted;
   let best: MemberInfo | null = null;
-  for (const m of claimants) {
-    if (
-      best === null ||
-      m.epoch > best.epoch ||
-      (m.epoch === best.epoch && (m.valor > best.valor || (m.valor === best.valor && m.uuid > best.uuid)))
-    )
-      best = m;
-  }
+  for (const m of claimants) best = senior(best, m);
   return best;
 }
 

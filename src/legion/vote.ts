@@ -1,13 +1,9 @@
 /** Whom this node votes for: its best candidate, held back by preempt rules. */
-import { compareCandidates, type Ranked } from './compare.js';
+import { type Claimant, compareCandidates, type Ranked, senior } from './compare.js';
 import { burnEpochOnVoteChange } from './epoch.js';
 import { isCandidatePeer } from './peer-table.js';
 import { selfCandidate } from './self.js';
 import type { Step } from './step.js';
-
-interface Claimant extends Ranked {
-  epoch: bigint;
-}
 
 /** The best candidate, self included; the peer table keeps its best up to date. */
 export function bestCandidate(st: Step): Ranked | null {
@@ -29,13 +25,6 @@ export function currentLord(st: Step): Claimant | null {
   if (s.lord && selfCandidate(st))
     cur = senior(cur, { valor: s.params.valor, uuid: s.params.uuid, epoch: s.lordEpoch });
   return cur;
-}
-
-/** of two claimants, the one in office: higher epoch, then candidate order */
-function senior(cur: Claimant | null, c: Claimant): Claimant {
-  return cur === null || c.epoch > cur.epoch || (c.epoch === cur.epoch && compareCandidates(c, cur) > 0)
-    ? c
-    : cur;
 }
 
 export function chooseVote(st: Step): void {
