@@ -7,9 +7,9 @@
 import { LegiondError } from '../src/errors.js';
 import type { NativeState } from '../src/legion/machine.js';
 import { type Effect, type Machine, takesHeartbeatsInBulk } from '../src/legion/types.js';
-import type { UwsgiState } from '../src/legion/uwsgi-types.js';
+import type { UwsgiState } from '../src/legion/uwsgi/types.js';
 import type { Announce } from '../src/protocol/types.js';
-import type { UwsgiAnnounce } from '../src/protocol/uwsgi.js';
+import type { UwsgiAnnounce } from '../src/protocol/uwsgi/codec.js';
 import type { SimEvent } from './events.js';
 import { applyAction } from './faults.js';
 import { HeartbeatFolder } from './heartbeats.js';

@@ -3,9 +3,9 @@ import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { nativeMachine } from '../legion/machine.js';
 import type { Machine } from '../legion/types.js';
-import { uwsgiMachine } from '../legion/uwsgi-machine.js';
+import { uwsgiMachine } from '../legion/uwsgi/machine.js';
 import { makeKeyRing, NativeDecoder, NativeEncoder } from '../protocol/native.js';
-import { UwsgiCodec } from '../protocol/uwsgi.js';
+import { UwsgiCodec } from '../protocol/uwsgi/codec.js';
 import type { WireCodec } from './wire.js';
 
 /** A core and the codec that speaks its packets, chosen by the legion's `protocol`. */

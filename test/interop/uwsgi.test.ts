@@ -7,7 +7,7 @@ import { createCipheriv } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLegiondError } from '../../src/errors.js';
-import { type UwsgiAnnounce, UwsgiCodec } from '../../src/protocol/uwsgi.js';
+import { type UwsgiAnnounce, UwsgiCodec } from '../../src/protocol/uwsgi/codec.js';
 import { Lab, type Proc, requireBuild, sleep } from '../helpers/procs.js';
 import {
   CIPHER,

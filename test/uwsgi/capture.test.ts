@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checksumOf } from '../../src/legion/uwsgi-election.js';
-import { UwsgiCodec } from '../../src/protocol/uwsgi.js';
+import { checksumOf } from '../../src/legion/uwsgi/election.js';
+import { UwsgiCodec } from '../../src/protocol/uwsgi/codec.js';
 
 interface Capture {
   uwsgi: string;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLegiondError } from '../../src/errors.js';
-import { type UwsgiAnnounce, UwsgiCodec } from '../../src/protocol/uwsgi.js';
+import { type UwsgiAnnounce, UwsgiCodec } from '../../src/protocol/uwsgi/codec.js';
 import { body, encrypt, NOW_MS, packet, standardFields, UUID_A, UUID_B } from './manual.js';
 
 const secret = new TextEncoder().encode('secret');

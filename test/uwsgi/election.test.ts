@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ballot, checksumOf, countVotes, NO_UUID, uuidSum } from '../../src/legion/uwsgi-election.js';
-import type { UwsgiMember } from '../../src/legion/uwsgi-types.js';
+import { ballot, checksumOf, countVotes, NO_UUID, uuidSum } from '../../src/legion/uwsgi/election.js';
+import type { UwsgiMember } from '../../src/legion/uwsgi/types.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';

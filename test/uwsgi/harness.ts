@@ -8,10 +8,10 @@ import pino from 'pino';
 import { MemoryNetwork, VirtualTime } from '../../sim/virtual.js';
 import { LegionRunner } from '../../src/daemon/legion-runner.js';
 import type { Command, Effect, Input, LegionEvent, LegionParams } from '../../src/legion/types.js';
-import { checksumOf } from '../../src/legion/uwsgi-election.js';
-import { uwsgiMachine } from '../../src/legion/uwsgi-machine.js';
-import type { UwsgiMember, UwsgiState } from '../../src/legion/uwsgi-types.js';
-import { type UwsgiAnnounce, UwsgiCodec } from '../../src/protocol/uwsgi.js';
+import { checksumOf } from '../../src/legion/uwsgi/election.js';
+import { uwsgiMachine } from '../../src/legion/uwsgi/machine.js';
+import type { UwsgiMember, UwsgiState } from '../../src/legion/uwsgi/types.js';
+import { type UwsgiAnnounce, UwsgiCodec } from '../../src/protocol/uwsgi/codec.js';
 import { seededRand } from '../legion/helpers.js';
 
 export const SELF = '00000000-0000-4000-8000-00000000000a';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UWSGI_DEATH_REPEAT } from '../../src/legion/uwsgi-machine.js';
+import { UWSGI_DEATH_REPEAT } from '../../src/legion/uwsgi/machine.js';
 import { Driver, eventsOf, fullChecksum, params, peer, SELF, sendsOf } from './harness.js';
 
 const B = '00000000-0000-4000-8000-0000000000bb';

@@ -3,8 +3,8 @@
  * Parsing follows uWSGI's `uwsgi_hooked_parse`: a key may not be empty, a value may; every length
  * must fit in what is left. Later duplicates win, as they do in uWSGI.
  */
-import { LegiondError } from '../errors.js';
-import { UWSGI_MAX_BODY } from './uwsgi-limits.js';
+import { LegiondError } from '../../errors.js';
+import { UWSGI_MAX_BODY } from './limits.js';
 
 export type UwsgiField = readonly [key: string, value: Uint8Array];
 

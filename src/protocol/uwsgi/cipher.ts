@@ -4,7 +4,7 @@
  * test uWSGI has, and we apply exactly that one so both sides accept the same packets.
  */
 import { createCipheriv, createDecipheriv, getCipherInfo } from 'node:crypto';
-import { LegiondError } from '../errors.js';
+import { LegiondError } from '../../errors.js';
 
 export interface UwsgiCipherOptions {
   /** OpenSSL cipher name as in uWSGI's `--legion` option, e.g. `aes-128-cbc` */

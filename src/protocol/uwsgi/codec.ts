@@ -3,9 +3,9 @@
  * legion. Bytes in, typed value out; the only error it throws is LegiondError. See
  * /work/shared/uwsgi-legion-wire.md for the format this follows.
  */
-import { LegiondError } from '../errors.js';
-import { encodeBody, latin1, parseBody, type UwsgiField } from './uwsgi-body.js';
-import { UwsgiCipher, type UwsgiCipherOptions } from './uwsgi-cipher.js';
+import { LegiondError } from '../../errors.js';
+import { encodeBody, latin1, parseBody, type UwsgiField } from './body.js';
+import { UwsgiCipher, type UwsgiCipherOptions } from './cipher.js';
 import {
   UWSGI_HEADER_BYTES,
   UWSGI_MAX_LEGION_BYTES,
@@ -16,10 +16,10 @@ import {
   UWSGI_MAX_SEND_PACKET,
   UWSGI_MODIFIER1,
   UWSGI_UUID_BYTES,
-} from './uwsgi-limits.js';
-import { formatU64, formatUint, parseU64, parseUint } from './uwsgi-number.js';
+} from './limits.js';
+import { formatU64, formatUint, parseU64, parseUint } from './number.js';
 
-export type { UwsgiCipherOptions } from './uwsgi-cipher.js';
+export type { UwsgiCipherOptions } from './cipher.js';
 
 export interface UwsgiAnnounce {
   legion: string;

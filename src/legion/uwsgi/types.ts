@@ -1,5 +1,5 @@
 /** State of the uWSGI-compatible election core (`uwsgiMachine`). Plain data, never mutated in place. */
-import type { LegionParams } from './types.js';
+import type { LegionParams } from '../types.js';
 
 export interface UwsgiParams extends LegionParams {
   /** the master pid uWSGI announces; only used by uWSGI to spot its own looped-back packets */

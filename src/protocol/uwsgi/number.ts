@@ -3,8 +3,8 @@
  * 64-bit integer. A u64 at or above 2^63 (a large valor, a checksum that overflowed) therefore
  * travels as a negative number; we write and read it the same way so the bits survive.
  */
-import { LegiondError } from '../errors.js';
-import { U64_MAX } from '../u64.js';
+import { LegiondError } from '../../errors.js';
+import { U64_MAX } from '../../u64.js';
 
 const I64_MIN = -(1n << 63n);
 

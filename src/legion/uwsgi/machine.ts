@@ -13,7 +13,7 @@
  * - no election for one announce interval after start, so we hear the legion before claiming it.
  * Announces carry `unix: 0`; the codec stamps `unix` and `lord` from the wall clock.
  */
-import type { UwsgiAnnounce } from '../protocol/uwsgi.js';
+import type { UwsgiAnnounce } from '../../protocol/uwsgi/codec.js';
 import type {
   Command,
   Ctx,
@@ -24,11 +24,11 @@ import type {
   Machine,
   StepResult,
   WorkLease,
-} from './types.js';
-import { ballot, checksumOf, countVotes } from './uwsgi-election.js';
-import { applyAnnounce, expireMembers, nextExpiry } from './uwsgi-members.js';
-import type { UwsgiParams, UwsgiState } from './uwsgi-types.js';
-import { announcedValor, makeEvent, viewOf } from './uwsgi-view.js';
+} from '../types.js';
+import { ballot, checksumOf, countVotes } from './election.js';
+import { applyAnnounce, expireMembers, nextExpiry } from './members.js';
+import type { UwsgiParams, UwsgiState } from './types.js';
+import { announcedValor, makeEvent, viewOf } from './view.js';
 
 /** How many times the shell sends a death announce (uWSGI sends one; UDP loses packets). */
 export const UWSGI_DEATH_REPEAT = 3;

@@ -1,6 +1,6 @@
 /** Read-only projections of `UwsgiState`: member infos, events and the `legionctl` view. */
-import type { HookEvent, LegionEvent, LegionView, MemberInfo } from './types.js';
-import type { UwsgiMember, UwsgiState } from './uwsgi-types.js';
+import type { HookEvent, LegionEvent, LegionView, MemberInfo } from '../types.js';
+import type { UwsgiMember, UwsgiState } from './types.js';
 
 /** The valor we announce: 0 (an arbiter) while stepped down, since uWSGI has no draining flag. */
 export function announcedValor(s: UwsgiState): bigint {

@@ -2,10 +2,10 @@
  * Membership for the uWSGI-compatible core: who is in the legion, as uWSGI's legion thread keeps
  * it. Functions take the state and return a new one plus the events they cause.
  */
-import type { UwsgiAnnounce } from '../protocol/uwsgi.js';
-import type { Effect } from './types.js';
-import type { UwsgiMember, UwsgiState } from './uwsgi-types.js';
-import { makeEvent } from './uwsgi-view.js';
+import type { UwsgiAnnounce } from '../../protocol/uwsgi/codec.js';
+import type { Effect } from '../types.js';
+import type { UwsgiMember, UwsgiState } from './types.js';
+import { makeEvent } from './view.js';
 
 export interface MemberChange {
   state: UwsgiState;

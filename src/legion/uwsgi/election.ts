@@ -3,7 +3,7 @@
  * best candidate (the node's vote) and the unanimity count. Kept byte-for-byte compatible so a
  * uWSGI node and a legiond node in one legion compute the same numbers.
  */
-import type { Candidate, UwsgiMember } from './uwsgi-types.js';
+import type { Candidate, UwsgiMember } from './types.js';
 
 const U64 = (1n << 64n) - 1n;
 
