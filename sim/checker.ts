@@ -6,6 +6,8 @@
  * - with quorum > N/2: every lord event's epoch exceeds every earlier one's, and no two lords ever
  *   claim the same epoch at once.
  * - lease safety (lease-check.ts): no lord outlives its lease once fewer than Q nodes can reach it.
+ * - exactly one (work-checker.ts): no two nodes run lord-only work at once, and the epochs that
+ *   work runs under increase.
  * Without a majority quorum the epoch rules can fail by design (both sides of a partition elect);
  * they are then reported as notes, not violations. So they are under `protocol: uwsgi`: uWSGI
  * carries no epoch, and each node's epoch counts the lord changes it saw itself.
@@ -13,11 +15,12 @@
 import { LeaseCheck } from './lease-check.js';
 import { isAlive } from './observed.js';
 import type { TraceRecord } from './trace.js';
+import { WorkChecker } from './work-checker.js';
 import type { Simulation } from './world.js';
 
 export interface Violation {
   atMs: number;
-  kind: 'hook-order' | 'epoch-node' | 'epoch-global' | 'same-epoch' | 'lease';
+  kind: 'hook-order' | 'epoch-node' | 'epoch-global' | 'same-epoch' | 'lease' | 'work-overlap' | 'work-epoch';
   node: string | null;
   text: string;
 }
@@ -42,15 +45,23 @@ export class Checker<S> {
   private maxLordEpoch = -1n;
   private readonly majority: boolean;
   private readonly lease: LeaseCheck<S>;
+  /** lord-only work across the legion */
+  readonly work: WorkChecker;
 
   constructor(private readonly sim: Simulation<S>) {
     this.majority = sim.protocol.fencing && sim.scenario.quorum * 2 > sim.scenario.nodes.length;
     this.lease = new LeaseCheck(sim, (v) => this.flag(v, true));
+    this.work = new WorkChecker(
+      this.majority,
+      (v, strict) => this.flag(v, strict),
+      (slot) => this.name(slot),
+    );
   }
 
   /** closes what is still open at the end of the run (a lord past its lease until the end) */
   finish(endMs: number): void {
     this.lease.finish(endMs);
+    this.work.finish(endMs);
   }
 
   get ok(): boolean {
@@ -70,7 +81,9 @@ export class Checker<S> {
   readonly listener = (r: TraceRecord): void => {
     this.lease.listener(r);
     if (r.kind === 'event') this.onEvent(r);
-    else if (r.kind === 'claim' && r.lord) this.onClaim(r);
+    else if (r.kind === 'claim') {
+      if (r.lord) this.onClaim(r);
+    } else this.work.listener(r);
   };
 
   private name(slot: number): string {

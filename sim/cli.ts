@@ -14,7 +14,7 @@ import {
   summarizeSeeds,
   type Verbosity,
 } from './report.js';
-import { runScenario } from './run.js';
+import { runScenarioAsync } from './run.js';
 import { loadScenario } from './scenario.js';
 import { HEARTBEAT_MODES, type HeartbeatMode, type Scenario } from './scenario-types.js';
 import { renderSvg } from './svg.js';
@@ -40,7 +40,7 @@ function positiveInt(v: string): number {
   return n;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('sim')
     .description('Run a legiond simulation scenario against the real election core and codec')
@@ -82,6 +82,7 @@ function main(argv: string[]): number {
   const common = {
     ...(o.secure ? { secure: true } : {}),
     ...(o.heartbeats ? { heartbeats: o.heartbeats } : {}),
+    ...(o.windowed ? { windowed: true } : {}),
   };
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const info = o.json ? (s: string) => process.stderr.write(`${s}\n`) : out;
@@ -89,7 +90,7 @@ function main(argv: string[]): number {
   if (o.seeds !== undefined) {
     const reports = [];
     for (let seed = 1; seed <= o.seeds; seed++) {
-      reports.push(runScenario(scenario, { seed, ...common }).report);
+      reports.push((await runScenarioAsync(scenario, { seed, ...common })).report);
     }
     const summary = summarizeSeeds(reports);
     if (o.json) out(JSON.stringify({ summary, runs: reports.map(compact) }, null, 2));
@@ -98,8 +99,8 @@ function main(argv: string[]): number {
   }
 
   if (o.checkDeterminism) {
-    const a = runScenario(scenario, { seed: o.seed, ...common }).report;
-    const b = runScenario(scenario, { seed: o.seed, ...common }).report;
+    const a = (await runScenarioAsync(scenario, { seed: o.seed, ...common })).report;
+    const b = (await runScenarioAsync(scenario, { seed: o.seed, ...common })).report;
     const same = a.traceHash === b.traceHash && a.records === b.records;
     const result = {
       scenario: scenario.name,
@@ -115,7 +116,7 @@ function main(argv: string[]): number {
 
   const verbosity: Verbosity = o.verbose ? 'verbose' : 'normal';
   const buffered: TraceRecord[] = [];
-  const res = runScenario(scenario, {
+  const res = await runScenarioAsync(scenario, {
     seed: o.seed,
     keepTrace: o.svg !== undefined,
     trackViews: o.svg !== undefined || o.verbose === true,
@@ -155,7 +156,7 @@ function main(argv: string[]): number {
 }
 
 /** a run without its long lists, for --seeds --json */
-function compact(r: ReturnType<typeof runScenario>['report']) {
+function compact(r: Awaited<ReturnType<typeof runScenarioAsync>>['report']) {
   return {
     seed: r.seed,
     traceHash: r.traceHash,
@@ -170,4 +171,12 @@ function compact(r: ReturnType<typeof runScenario>['report']) {
   };
 }
 
-process.exitCode = main(process.argv);
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`${isLegiondError(e) ? e.message : String((e as Error)?.stack ?? e)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -12,8 +12,20 @@ export interface TimerEvent {
   live: boolean;
 }
 
+/**
+ * A timer of a host rather than of its legiond (sim/spawner.ts: virtual processes and their
+ * guards): it runs while legiond is paused or gone, and waits while the whole host is frozen.
+ */
+export interface HostTimerEvent {
+  readonly k: 'host';
+  readonly slot: number;
+  readonly fn: () => void;
+  live: boolean;
+}
+
 export type SimEvent =
   | TimerEvent
+  | HostTimerEvent
   /**
    * One broadcast's copies in flight, in arrival order: one queue entry per broadcast rather than
    * per copy keeps the queue small when a thousand nodes announce at once. `opened` is the
@@ -28,8 +40,6 @@ export type SimEvent =
       next: number;
       opened: Decoded | LegiondError | null;
     }
-  /** a simulated hook process of this incarnation finished */
-  | { k: 'hook-done'; slot: number; inc: number }
   /** `followUp` for the scheduled half of a fault (restart after a crash, resume after a pause) */
   | { k: 'action'; action: Action; followUp: boolean }
   | { k: 'end' };

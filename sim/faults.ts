@@ -131,11 +131,14 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
     return;
   }
   if (action.type === 'hooks' && action.node === null) {
-    for (const n of sim.nodes) Object.assign(n.hooks, action.hooks);
+    for (const n of sim.nodes) n.setHooks(action.hooks);
     fault([], `hooks: ${JSON.stringify(action.hooks)} on every node`);
     return;
   }
 
+  // a repeated stepdown goes on even when one of its turns finds nobody (`lord` while there is none)
+  if (action.type === 'stepdown' && action.repeat > 1)
+    later(action.everyMs, { ...action, repeat: action.repeat - 1 });
   const target = action.node as Target;
   const slot = resolveTarget(sim, target);
   if (slot === null) {
@@ -150,8 +153,8 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
         skip(`${node.name} is not running`);
         return;
       }
-      fault([slot], `crash ${who}`);
-      node.crash('crash');
+      fault([slot], `crash ${who}${action.host ? ' with its host' : ''}`);
+      node.crash(action.host ? 'host crash' : 'crash', action.host);
       if (action.restartAfterMs !== null) later(action.restartAfterMs, { type: 'restart', node: node.name });
       return;
     case 'shutdown':
@@ -160,7 +163,7 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
         return;
       }
       fault([slot], `shutdown ${who}`);
-      node.command({ type: 'shutdown' });
+      node.shutdown();
       if (action.restartAfterMs !== null) later(action.restartAfterMs, { type: 'restart', node: node.name });
       return;
     case 'restart':
@@ -178,12 +181,32 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
       if (action.forMs !== null) later(action.forMs, { type: 'resume', node: node.name });
       return;
     case 'resume':
-      if (node.status !== 'paused') {
-        skip(`${node.name} is not paused`);
+      if (node.status !== 'paused' || node.frozen) {
+        skip(`${node.name} is not paused${node.frozen ? ' (its host is frozen)' : ''}`);
         return;
       }
       fault([slot], `resume ${who}`);
       node.resume();
+      return;
+    case 'freeze':
+      if (node.status !== 'up') {
+        skip(`${node.name} is not running`);
+        return;
+      }
+      fault(
+        [slot],
+        `freeze ${who}'s host${action.forMs !== null ? ` for ${formatDuration(action.forMs)}` : ''}`,
+      );
+      node.freeze();
+      if (action.forMs !== null) later(action.forMs, { type: 'thaw', node: node.name });
+      return;
+    case 'thaw':
+      if (!node.frozen) {
+        skip(`${node.name}'s host is not frozen`);
+        return;
+      }
+      fault([slot], `thaw ${who}'s host`);
+      node.thaw();
       return;
     case 'skew':
       fault([slot], `skew ${who} wall clock by ${action.byMs} ms`);
@@ -191,17 +214,19 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
       return;
     case 'set-valor':
       fault([slot], `set-valor ${who} ${action.valor}`);
-      node.valor = action.valor;
-      node.command({ type: 'set-valor', valor: action.valor });
+      node.setValor(action.valor);
       return;
-    case 'stepdown':
-      fault([slot], `stepdown ${who} for ${formatDuration(action.forMs)}`);
+    case 'stepdown': {
+      const left = action.repeat - 1;
+      const more = left > 0 ? `, again in ${formatDuration(action.everyMs)} (${left} more)` : '';
+      fault([slot], `stepdown ${who} for ${formatDuration(action.forMs)}${more}`);
       node.drainUntilMs = t + action.forMs;
       node.command({ type: 'stepdown', forMs: action.forMs });
       return;
+    }
     case 'hooks':
       fault([slot], `hooks: ${JSON.stringify(action.hooks)} on ${who}`);
-      Object.assign(node.hooks, action.hooks);
+      node.setHooks(action.hooks);
       return;
   }
 }

@@ -1,21 +1,26 @@
 /**
- * One node slot of the simulation: the daemon's own LegionRunner (src/daemon/legion-runner.ts)
- * on simulated ends (sim/process.ts: clock and timers on the event queue, a socket on the
- * simulated network, the real codecs) with simulated hooks behind its EventSink. A slot keeps its
- * name and network position across restarts; each incarnation gets a new UUID, a new runner, new
- * codec state and new hooks.
+ * One node slot of the simulation: the daemon's own wiring of a legion (src/daemon/legion-node.ts:
+ * LegionRunner and LordWork, as LegionHost runs them) on simulated ends: sim/process.ts (clock
+ * and timers on the event queue, a socket on the simulated network, the real codecs) and
+ * sim/spawner.ts (virtual processes and guards for the hooks, cron runs and attached daemons).
+ * A slot keeps its name, network position and host (with the processes on it) across restarts;
+ * each incarnation of legiond gets a new UUID, a new runner, new codec state and new hook code.
  *
- * Around the runner the slot plays the process: a crash drops it, state, timers and hooks alike.
- * A pause freezes it: timers that come due wait, datagrams and hook completions queue; on resume
- * the due timers run first, then the rest in arrival order, as in Node after SIGCONT.
+ * Around legiond the slot plays the process and its host. A crash kills legiond: state, timers
+ * and hook code go; its processes live on (hooks to their end, guarded work until the guards
+ * read EOF), unless the whole host goes down with it. A pause stops legiond alone: timers that
+ * come due wait, datagrams and process exits queue; on resume the due timers run first, then the
+ * rest in arrival order, as in Node after SIGCONT; its processes and guards run on meanwhile. A
+ * freeze stops the whole host: legiond, processes and guards; on thaw the host's overdue timers
+ * (the guards' kills) come first, then legiond resumes.
  */
-import type { EventSink } from '../src/daemon/legion-runner.js';
-import { LegionRunner } from '../src/daemon/legion-runner.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { LegionConfig } from '../src/config/types.js';
+import { createLegionNode, type LegionNode } from '../src/daemon/legion-node.js';
 import type { WireCodec } from '../src/daemon/wire.js';
 import { isLegiondError } from '../src/errors.js';
-import type { Command, HookEvent, LegionEvent } from '../src/legion/types.js';
-import type { TimerEvent } from './events.js';
-import { SimHooks } from './hooks.js';
+import type { Command, LegionEvent } from '../src/legion/types.js';
+import type { HostTimerEvent, TimerEvent } from './events.js';
 import {
   FoldingTransport,
   NodeScheduler,
@@ -25,8 +30,10 @@ import {
   SimTransport,
 } from './process.js';
 import type { Copy, SimProtocol, SimWire } from './protocol.js';
-import type { HookSpec, NodeSpec, Scenario } from './scenario-types.js';
+import type { CronSpec, DaemonSpec, HookSpec, NodeSpec, Scenario } from './scenario-types.js';
+import { type LegiondSide, VirtualHost, type VirtualOptions } from './spawner.js';
 import type { NodeStatus } from './trace.js';
+import { behaviour, legionConfig } from './work.js';
 
 export type { Copy, LordProbe } from './protocol.js';
 
@@ -35,10 +42,20 @@ export interface HostEnv<S> extends ProcessEnv {
   readonly protocol: SimProtocol<S, unknown>;
   /** compute whom each node considers lord after every step (costs a view per step) */
   readonly trackViews: boolean;
+  /** the run has lord-only work: promises settle between events (Simulation.runAsync) */
+  readonly lordWork: boolean;
+  readonly processes: VirtualOptions;
 }
 
-/** what a paused process finds waiting when it resumes: datagrams, and calls from its hooks */
+/** what a paused legiond finds waiting when it resumes: datagrams, and calls into it */
 type Waiting = Copy | (() => void);
+
+type Legion<S> = LegionNode<S, unknown>;
+
+/** the part of a config a `hooks` action can change; a change is applied as a SIGHUP */
+function hookConfig(c: LegionConfig) {
+  return [c.hooks, c.hookTimeoutMs, c.holdTimeoutMs, c.lordHookFailure];
+}
 
 export class SimNode<S> implements ProcessSlot {
   status: NodeStatus = 'down';
@@ -47,6 +64,8 @@ export class SimNode<S> implements ProcessSlot {
   inc = 0;
   valor: bigint;
   hooks: HookSpec;
+  readonly daemons: DaemonSpec[];
+  readonly cron: CronSpec[];
   skewMs = 0;
   lord = false;
   lordEpoch = 0n;
@@ -57,13 +76,20 @@ export class SimNode<S> implements ProcessSlot {
   drainUntilMs = Number.NEGATIVE_INFINITY;
   /** set while a resumed node runs its overdue timers, which come before what it missed */
   deaf = false;
-  private runner: LegionRunner<S, unknown> | null = null;
+  /** the whole host is frozen: legiond, its processes and their guards */
+  frozen = false;
+  /** the processes of this host, across legiond's incarnations */
+  readonly host: VirtualHost;
+  private legion: Legion<S> | null = null;
+  /** the current legiond finished its clean departure and exited */
+  private exited = false;
   private transport: SimTransport | null = null;
   /** the core's state after its last step, for observers */
   private state: S | null = null;
-  private hookRunner: SimHooks;
   private readonly dueTimers: TimerEvent[] = [];
   private readonly inbox: Waiting[] = [];
+  /** the host's timers that came due while it was frozen */
+  private readonly frozenDue: HostTimerEvent[] = [];
 
   constructor(
     readonly slot: number,
@@ -73,7 +99,25 @@ export class SimNode<S> implements ProcessSlot {
   ) {
     this.valor = spec.valor;
     this.hooks = { ...spec.hooks, fail: [...spec.hooks.fail] };
-    this.hookRunner = this.newHooks();
+    this.daemons = spec.daemons.map((d) => ({ ...d }));
+    this.cron = spec.cron.map((c) => ({ ...c }));
+    this.host = new VirtualHost(
+      {
+        slot,
+        now: () => env.now(),
+        setTimer: (fn, ms) => {
+          const ev: HostTimerEvent = { k: 'host', slot, fn, live: true };
+          env.schedule(env.now() + ms, ev);
+          return ev;
+        },
+        clearTimer: (ev) => {
+          ev.live = false;
+        },
+        record: (r) => env.record(r),
+        behaviour: (cmd, penv) => behaviour(this, cmd, penv),
+      },
+      env.processes,
+    );
   }
 
   get running(): boolean {
@@ -88,23 +132,26 @@ export class SimNode<S> implements ProcessSlot {
     return this.state;
   }
 
-  /** A new process on this slot: new identity, new codec state, epoch from the "state directory". */
+  /** A new legiond on this slot: new identity, new codec state, epoch from the "state directory". */
   start(): void {
     const env = this.env;
     const sc = env.scenario;
     const proto = env.protocol;
+    // a legiond still finishing its departure is gone now
+    if (this.status === 'stopped' && !this.exited) this.host.legiondGone(this.inc);
     this.inc++;
+    const inc = this.inc;
     // native: the opener's copy, which packets will carry (votes and the folder compare references)
     this.uuid = proto.identity(env.rng.uuid());
     this.status = 'up';
+    this.exited = false;
     this.lord = false;
     this.lordEpoch = 0n;
     this.viewLord = null;
     this.deaf = false;
     this.inbox.length = 0;
     this.dueTimers.length = 0;
-    this.hookRunner = this.newHooks();
-    const scheduler = new NodeScheduler(env, this, this.inc);
+    const scheduler = new NodeScheduler(env, this, inc);
     const wire = proto.wire(env.rng, scheduler.wall);
     const folder = env.folder;
     const transport =
@@ -114,35 +161,39 @@ export class SimNode<S> implements ProcessSlot {
     this.transport = transport;
     folder?.started(this.slot, this.uuid);
     const initialEpoch = sc.persistEpoch ? this.knownEpoch : 0n;
-    const t = sc.timing;
-    this.runner = new LegionRunner<S, unknown>({
-      params: {
-        legion: sc.name,
-        uuid: this.uuid,
-        name: this.name,
-        valor: this.valor,
-        quorum: sc.quorum,
-        intervalMs: t.intervalMs,
-        toleranceMs: t.toleranceMs,
-        jitter: t.jitter,
-        preempt: t.preempt,
-        preemptDelayMs: t.preemptDelayMs,
-        lordDelayMs: t.lordDelayMs,
-        scroll: new Uint8Array(0),
-        initialEpoch,
-        // the trace needs no member lists, and building one per node event is O(N)
-        eventMembers: false,
-        ...proto.extraParams(this.slot),
-      },
+    const legiond: LegiondSide = {
+      inc,
+      uuid: this.uuid,
+      scheduler,
+      deliver: (fn) => this.toLegiond(inc, fn),
+    };
+    const processes = this.host.spawner(legiond);
+    this.legion = createLegionNode<S, unknown>({
+      config: legionConfig(sc, this.slot, this),
+      uuid: this.uuid,
       machine: proto.machine,
       codec: this.codec(wire, transport),
       transport,
-      sink: this.sink(this.hookRunner),
+      initialEpoch,
       logger: new SimLogger(env, this.slot),
       scheduler,
-      holdTimeoutMs: () => this.hooks.holdTimeoutMs,
-      repeatSpacingMs: sc.repeatSpacingMs,
+      stateDir: null,
+      hookEnv: { spawner: processes, guarded: processes },
+      // the trace needs no member lists, and building one per node event is O(N)
+      extraParams: { eventMembers: false, ...proto.extraParams(this.slot) },
+      onEvent: (ev) => this.onEvent(ev),
+      onHoldTimeout: () =>
+        env.record({
+          t: env.now(),
+          kind: 'note',
+          slot: this.slot,
+          text: 'hooks still running at hold timeout',
+        }),
+      onLordHookFailed: (stepdownMs) => {
+        this.drainUntilMs = env.now() + stepdownMs;
+      },
       onStep: (state) => this.afterStep(state),
+      repeatSpacingMs: sc.repeatSpacingMs,
     });
     env.record({
       t: env.now(),
@@ -152,21 +203,33 @@ export class SimNode<S> implements ProcessSlot {
       valor: this.valor,
       epoch: initialEpoch,
     });
-    this.runner.start();
+    this.legion.start();
   }
 
-  /** The process dies: no death announce, hooks killed, state gone. */
-  crash(why: string): void {
+  /**
+   * legiond dies: no death announce, state and timers gone. Its processes live on: hooks until
+   * they end, guarded work until the guard's EOF rule ends it. `host`: the host goes down too.
+   */
+  crash(why: string, host = false): void {
     if (!this.alive) return;
+    const inc = this.inc;
     this.inc++;
     this.status = 'down';
-    this.runner = null;
+    this.legion = null;
     void this.transport?.close();
     this.env.folder?.stopped(this.slot);
     this.dropLordship();
     this.recordStatus('down', why);
+    if (host) {
+      this.frozen = false;
+      this.frozenDue.length = 0;
+      this.host.killAll();
+    } else {
+      this.host.legiondGone(inc);
+    }
   }
 
+  /** SIGSTOP of legiond alone */
   pause(): void {
     if (this.status !== 'up') return;
     this.status = 'paused';
@@ -174,10 +237,10 @@ export class SimNode<S> implements ProcessSlot {
   }
 
   /** As in Node after SIGCONT: the expired timers run before the socket is read. */
-  resume(): void {
-    if (this.status !== 'paused') return;
+  resume(why = 'resume'): void {
+    if (this.status !== 'paused' || this.frozen) return;
     this.status = 'up';
-    this.recordStatus('up', 'resume');
+    this.recordStatus('up', why);
     if (this.dueTimers.length > 0) {
       this.deaf = true;
       try {
@@ -193,18 +256,75 @@ export class SimNode<S> implements ProcessSlot {
     }
   }
 
-  command(command: Command): void {
-    const runner = this.runner;
-    if (runner === null) return;
-    if (this.status === 'paused') this.inbox.push(() => runner.command(command));
-    else if (this.status === 'up') runner.command(command);
+  /** the whole host stops (a VM pause): legiond, its processes and their guards */
+  freeze(): void {
+    if (this.status !== 'up') return;
+    this.frozen = true;
+    this.status = 'paused';
+    this.recordStatus('paused', 'freeze');
   }
 
-  /** A timer of this slot's runner came due. */
+  /** the host runs again: its overdue timers first (a guard past its fence kills), then legiond */
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    for (const ev of this.frozenDue.splice(0)) this.fireHost(ev);
+    this.resume('thaw');
+  }
+
+  command(command: Command): void {
+    this.inLegiond((legion) => legion.runner.command(command));
+  }
+
+  /** `legionctl valor set` */
+  setValor(valor: bigint): void {
+    this.valor = valor;
+    this.inLegiond((legion) => legion.setValor(valor));
+  }
+
+  /**
+   * SIGTERM: the workload stops, then the core's departure (unlord hooks, death announce, death
+   * hooks), then legiond exits, as LegionHost.leave() does. Without lord-only work in the run,
+   * where leave() comes to the core's shutdown command alone, the command is sent directly.
+   */
+  shutdown(): void {
+    if (!this.env.lordWork) {
+      this.command({ type: 'shutdown' });
+      return;
+    }
+    const inc = this.inc;
+    this.inLegiond((legion) => {
+      legion
+        .leave()
+        .then(() => legion.close())
+        .then(
+          () => this.legiondExited(inc),
+          (e: unknown) => this.env.fail?.(e),
+        );
+    });
+  }
+
+  /** a `hooks` action: how hooks behave from now on; what the config says is applied as a SIGHUP */
+  setHooks(patch: Partial<HookSpec>): void {
+    const before = legionConfig(this.env.scenario, this.slot, this);
+    Object.assign(this.hooks, patch);
+    const after = legionConfig(this.env.scenario, this.slot, this);
+    if (!isDeepStrictEqual(hookConfig(before), hookConfig(after)))
+      this.inLegiond((legion) => legion.reconfigure(after));
+  }
+
+  /** A timer of this slot's legiond came due. */
   onTimer(ev: TimerEvent): void {
     if (ev.inc !== this.inc || this.status === 'down') return;
     if (this.status === 'paused') this.dueTimers.push(ev);
     else this.fire(ev);
+  }
+
+  /** A timer of this slot's host (its processes, their guards) came due. */
+  onHostTimer(ev: HostTimerEvent): void {
+    if (!ev.live) return;
+    if (this.frozen) this.frozenDue.push(ev);
+    else this.fireHost(ev);
   }
 
   /** A copy of a broadcast arrives. */
@@ -213,16 +333,12 @@ export class SimNode<S> implements ProcessSlot {
     else if (this.status === 'paused') this.inbox.push(copy);
   }
 
-  onHookDone(inc: number): void {
-    if (inc === this.inc) this.hookRunner.onDone();
-  }
-
   /**
    * With folded heartbeats: hands the core the heartbeats heard so far, now (the simulation
    * calls it before links change, which must not apply to heartbeats already heard).
    */
   refreshHeard(): void {
-    if (this.status === 'up') this.runner?.refreshHeard();
+    if (this.status === 'up') this.legion?.runner.refreshHeard();
   }
 
   private fire(ev: TimerEvent): void {
@@ -231,38 +347,31 @@ export class SimNode<S> implements ProcessSlot {
     ev.fn();
   }
 
-  /** Hooks belong to one incarnation: a crash kills them, their timers die with `inc`. */
-  private newHooks(): SimHooks {
-    const inc = this.inc;
-    const env = this.env;
-    return new SimHooks(() => this.hooks, {
-      now: () => env.now(),
-      timer: (at) => env.schedule(at, { k: 'hook-done', slot: this.slot, inc }),
-      finished: (event, ok, ranMs) => this.hookFinished(event, ok, ranMs),
-    });
+  private fireHost(ev: HostTimerEvent): void {
+    if (!ev.live) return;
+    ev.live = false;
+    ev.fn();
   }
 
-  private sink(hooks: SimHooks): EventSink {
-    return {
-      onEvent: (ev) => this.onEvent(ev),
-      drained: () => new Promise((resolve) => this.sinkDrained(hooks, resolve)),
-      whenDrained: (done) => this.sinkDrained(hooks, done),
-      onHoldTimeout: () =>
-        this.env.record({
-          t: this.env.now(),
-          kind: 'note',
-          slot: this.slot,
-          text: 'hooks still running at hold timeout',
-        }),
-    };
+  /** runs `fn` in the current legiond: now, on resume when it is paused, not at all when it is gone */
+  private inLegiond(fn: (legion: Legion<S>) => void): void {
+    const legion = this.legion;
+    if (legion === null) return;
+    if (this.status === 'paused') this.inbox.push(() => fn(legion));
+    else if (this.status === 'up') fn(legion);
   }
 
-  /** the hooks are idle: the process learns it at once, or on resume when it is frozen */
-  private sinkDrained(hooks: SimHooks, done: () => void): void {
-    hooks.whenIdle(() => {
-      if (this.status === 'paused') this.inbox.push(done);
-      else if (this.status !== 'down') done();
-    });
+  /** a call from outside (a process's exit) into legiond `inc`, if that one still runs */
+  private toLegiond(inc: number, fn: () => void): void {
+    if (inc !== this.inc || this.status === 'down' || this.exited) return;
+    if (this.status === 'paused') this.inbox.push(fn);
+    else fn();
+  }
+
+  private legiondExited(inc: number): void {
+    if (inc !== this.inc || this.exited) return;
+    this.exited = true;
+    this.host.legiondGone(inc);
   }
 
   private onEvent(ev: LegionEvent): void {
@@ -279,7 +388,6 @@ export class SimNode<S> implements ProcessSlot {
       reason: ev.reason ?? null,
     });
     if (ev.type === 'node-left' && ev.member) env.folder?.forgot(this.slot, ev.member.uuid);
-    this.hookRunner.enqueue(ev.type);
   }
 
   /**
@@ -314,7 +422,7 @@ export class SimNode<S> implements ProcessSlot {
     this.state = state;
     this.env.counters.steps++;
     this.observe(state);
-    if (this.status === 'up' && this.runner?.isStopped) {
+    if (this.status === 'up' && this.legion?.runner.isStopped) {
       this.status = 'stopped';
       this.env.folder?.stopped(this.slot);
       this.dropLordship();
@@ -367,16 +475,6 @@ export class SimNode<S> implements ProcessSlot {
     if (this.viewLord !== null && this.env.trackViews) {
       this.viewLord = null;
       this.env.record({ t: this.env.now(), kind: 'view', slot: this.slot, uuid: this.uuid, lord: null });
-    }
-  }
-
-  private hookFinished(event: HookEvent, ok: boolean, ranMs: number): void {
-    const now = this.env.now();
-    this.env.record({ t: now, kind: 'hook', slot: this.slot, uuid: this.uuid, event, ok, ranMs });
-    const stepdownMs = this.hooks.failStepdownMs;
-    if (!ok && event === 'lord' && stepdownMs !== null) {
-      this.drainUntilMs = now + stepdownMs;
-      this.command({ type: 'hook-failed', event: 'lord', stepdownMs });
     }
   }
 }

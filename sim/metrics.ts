@@ -43,7 +43,8 @@ export interface MetricsReport {
 
 const KEEP_EPISODES = 20;
 
-class EpisodeTracker {
+/** Time during which a condition holds, in episodes (an instant alone is none). */
+export class EpisodeTracker {
   readonly stats: EpisodeStats = { count: 0, totalMs: 0, longestMs: 0, episodes: [] };
   private open: { startMs: number; nodes: Set<string> } | null = null;
 

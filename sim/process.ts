@@ -54,6 +54,11 @@ export interface ProcessEnv {
   broadcast(from: number, bytes: Uint8Array, only?: (to: number) => boolean): void;
   record(r: TraceRecord): void;
   log?(slot: number, e: Extract<Effect, { type: 'log' }>): void;
+  /**
+   * a bug in the code under test, met where throwing cannot end the run (inside a promise
+   * chain): the run stops with it at its next settle
+   */
+  fail?(error: unknown): void;
 }
 
 /** What the process pieces read of their node slot. */
@@ -237,7 +242,10 @@ export class SimLogger implements RunnerLogger {
   error(fields: unknown, msg?: string): void {
     const err = (fields as { err?: unknown } | null)?.err;
     // a bug in the code under test is not a finding about the legion
-    if (err instanceof Error && !isLegiondError(err)) throw err;
+    if (err instanceof Error && !isLegiondError(err)) {
+      this.env.fail?.(err);
+      throw err;
+    }
     this.line('error', fields, msg);
   }
 

@@ -40,10 +40,17 @@ export function formatRecord(
       );
     case 'view':
       return v === 'verbose' ? row(label(r.uuid), 'sees lord', `lord=${label(r.lord)}`) : null;
-    case 'hook':
-      return v === 'verbose' || !r.ok
-        ? row(label(r.uuid), `hook ${r.event} ${r.ok ? 'ok' : 'FAILED'} (${formatDuration(r.ranMs)})`)
-        : null;
+    case 'proc': {
+      const hook = r.work.startsWith('hook-');
+      const what = hook ? `hook ${r.work.slice(5)}` : r.work;
+      const failed = r.op === 'exit' && r.how !== 'exit 0' && hook;
+      if (v !== 'verbose' && hook && !failed) return null;
+      const text =
+        r.op === 'start'
+          ? `${what} ${r.pid} starts`
+          : `${what} ${r.pid} ${failed ? 'FAILED' : 'ends'} (${r.how}, ${formatDuration(r.ranMs)})`;
+      return row(label(r.uuid), text, '', `epoch ${r.epoch}`);
+    }
     case 'fault':
       return row('*', `FAULT ${r.text}`);
     case 'note':
@@ -76,6 +83,14 @@ export function formatReport(r: RunReport): string {
   };
   ep('overlap', m.overlap);
   ep('lordless', m.lordless);
+  const w = r.work;
+  if (w.started.daemon + w.started.cron + w.started.lord > 0) {
+    kv(
+      'lord-only work',
+      `${w.started.daemon} daemon starts, ${w.started.cron} cron runs, ${w.started.lord} lord hook spans`,
+    );
+    ep('work overlap', w.overlap);
+  }
   kv(
     'steady state',
     `${m.steady.lordChanges} lord changes in ${ms(m.steady.steadyMs)} (${m.steady.perHour.toFixed(1)}/h)`,

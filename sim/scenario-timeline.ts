@@ -16,6 +16,8 @@ export const ACTIONS = [
   'restart',
   'pause',
   'resume',
+  'freeze',
+  'thaw',
   'partition',
   'heal',
   'loss',
@@ -63,7 +65,11 @@ function optDuration(r: Reader): number | null {
 
 function readAction(key: (typeof ACTIONS)[number], r: Reader, names: Set<string>): Action {
   switch (key) {
-    case 'crash':
+    case 'crash': {
+      const { node, r: o } = nodeAnd(r, names, ['restart_after', 'host']);
+      const host = o.at('host').present ? o.at('host').boolean() : false;
+      return { type: 'crash', node, restartAfterMs: optDuration(o.at('restart_after')), host };
+    }
     case 'shutdown': {
       const { node, r: o } = nodeAnd(r, names, ['restart_after']);
       return { type: key, node, restartAfterMs: optDuration(o.at('restart_after')) };
@@ -71,10 +77,12 @@ function readAction(key: (typeof ACTIONS)[number], r: Reader, names: Set<string>
     case 'restart':
       return { type: 'restart', node: target(r, names) };
     case 'resume':
-      return { type: 'resume', node: target(r, names) };
-    case 'pause': {
+    case 'thaw':
+      return { type: key, node: target(r, names) };
+    case 'pause':
+    case 'freeze': {
       const { node, r: o } = nodeAnd(r, names, ['for']);
-      return { type: 'pause', node, forMs: optDuration(o.at('for')) };
+      return { type: key, node, forMs: optDuration(o.at('for')) };
     }
     case 'partition': {
       const shapes = Array.isArray(r.value)
@@ -107,8 +115,13 @@ function readAction(key: (typeof ACTIONS)[number], r: Reader, names: Set<string>
       return { type: 'set-valor', node: target(r.at('node'), names), valor: r.at('valor').u64() };
     }
     case 'stepdown': {
-      const { node, r: o } = nodeAnd(r, names, ['for']);
-      return { type: 'stepdown', node, forMs: o.at('for').present ? o.at('for').duration() : 30_000 };
+      const { node, r: o } = nodeAnd(r, names, ['for', 'repeat', 'every']);
+      const forMs = o.at('for').present ? o.at('for').duration() : 30_000;
+      const repeat = o.at('repeat').present ? o.at('repeat').integer(1, 10_000) : 1;
+      if (repeat > 1 && !o.at('every').present) o.fail('a repeated stepdown needs "every"');
+      const everyMs = o.at('every').present ? o.at('every').duration() : 0;
+      if (repeat > 1 && everyMs <= 0) o.at('every').fail('must be positive');
+      return { type: 'stepdown', node, forMs, repeat, everyMs };
     }
     case 'hooks': {
       const patch = readHookPatch(r, ['node']);

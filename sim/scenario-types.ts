@@ -16,6 +16,11 @@ export interface LinkParams {
 }
 
 export interface HookSpec {
+  /**
+   * the events that have a hook (one command each); null: every event when the hooks take time
+   * or fail (`durationMs` > 0 or `fail` not empty), none otherwise
+   */
+  events: HookEvent[] | null;
   /** how long each simulated hook runs */
   durationMs: number;
   /** a hook is killed at this bound */
@@ -37,10 +42,35 @@ export interface Timing {
   lordDelayMs: number;
 }
 
+/** An attached daemon (config `daemons:`) and how its virtual process behaves. */
+export interface DaemonSpec {
+  /** between legiond's SIGTERM and its SIGKILL on a stop */
+  graceMs: number;
+  /** the first restart delay (doubles) */
+  backoffMs: number;
+  /** after a SIGTERM the process takes this long to exit (a SIGKILL ends it at once) */
+  termMs: number;
+  /** the process exits (status 1) on its own after this long; null: it runs until stopped */
+  exitAfterMs: number | null;
+}
+
+/** A cron entry (config `cron:`) and how long each of its runs takes. */
+export interface CronSpec {
+  /** a croner pattern; six fields take seconds first (`*\/2 * * * * *`: every 2 s) */
+  schedule: string;
+  durationMs: number;
+  /** after a SIGTERM a run takes this long to exit */
+  termMs: number;
+  /** legiond kills a run after this long; null: no timeout */
+  timeoutMs: number | null;
+}
+
 export interface NodeSpec {
   name: string;
   valor: bigint;
   hooks: HookSpec;
+  daemons: DaemonSpec[];
+  cron: CronSpec[];
 }
 
 export type PartitionShape =
@@ -54,17 +84,22 @@ export type PartitionShape =
   | { kind: 'ring'; reach: number };
 
 export type Action =
-  | { type: 'crash'; node: Target; restartAfterMs: number | null }
+  /** legiond is killed; `host`: the whole host goes down with every process on it */
+  | { type: 'crash'; node: Target; restartAfterMs: number | null; host: boolean }
   | { type: 'shutdown'; node: Target; restartAfterMs: number | null }
   | { type: 'restart'; node: Target }
   | { type: 'pause'; node: Target; forMs: number | null }
   | { type: 'resume'; node: Target }
+  /** the whole host stops (a VM pause): legiond, the guards and every process on it */
+  | { type: 'freeze'; node: Target; forMs: number | null }
+  | { type: 'thaw'; node: Target }
   | { type: 'partition'; shapes: PartitionShape[] }
   | { type: 'heal' }
   | { type: 'network'; link: Partial<LinkParams>; from: Target[] | null; to: Target[] | null }
   | { type: 'skew'; node: Target; byMs: number }
   | { type: 'set-valor'; node: Target; valor: bigint }
-  | { type: 'stepdown'; node: Target; forMs: number }
+  /** `legionctl stepdown --for`, `repeat` times in all, `everyMs` apart (the target resolved each time) */
+  | { type: 'stepdown'; node: Target; forMs: number; repeat: number; everyMs: number }
   | { type: 'hooks'; node: Target | null; hooks: Partial<HookSpec> };
 
 export const PROTOCOLS = ['native', 'uwsgi'] as const;
@@ -117,9 +152,14 @@ export const DEFAULT_TIMING: Timing = {
 export const DEFAULT_NETWORK: LinkParams = { loss: 0, delayMs: 1, jitterMs: 1, dup: 0 };
 
 export const DEFAULT_HOOKS: HookSpec = {
+  events: null,
   durationMs: 0,
   timeoutMs: 10_000,
   holdTimeoutMs: 15_000,
   fail: [],
   failStepdownMs: null,
 };
+
+export const DEFAULT_DAEMON: DaemonSpec = { graceMs: 5000, backoffMs: 1000, termMs: 0, exitAfterMs: null };
+
+export const DEFAULT_CRON: Omit<CronSpec, 'schedule'> = { durationMs: 500, termMs: 0, timeoutMs: null };

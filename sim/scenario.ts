@@ -2,9 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'yaml';
-import { readHookPatch, readLink } from './scenario-fields.js';
+import { readCron, readDaemons, readHookPatch, readLink } from './scenario-fields.js';
 import { readEntry } from './scenario-timeline.js';
 import {
+  type CronSpec,
+  type DaemonSpec,
   DEFAULT_HOOKS,
   DEFAULT_NETWORK,
   DEFAULT_TIMING,
@@ -31,6 +33,8 @@ const TOP_KEYS = [
   'nodes',
   'protocol',
   'hooks',
+  'daemons',
+  'cron',
   'secure',
   'persist_epoch',
   'settle',
@@ -67,7 +71,12 @@ export function scenarioFromObject(doc: unknown, source = 'scenario'): Scenario 
 
 function readScenario(r: Reader, fallbackName: string): Scenario {
   const top = r.object(TOP_KEYS);
-  const nodes = readNodes(r.at('nodes'), readHooks(r.at('hooks'), DEFAULT_HOOKS));
+  const work: Work = {
+    hooks: readHooks(r.at('hooks'), DEFAULT_HOOKS),
+    daemons: r.at('daemons').present ? readDaemons(r.at('daemons')) : [],
+    cron: r.at('cron').present ? readCron(r.at('cron')) : [],
+  };
+  const nodes = readNodes(r.at('nodes'), work);
   const names = new Set(nodes.map((n) => n.name));
   const timing = readTiming(r.at('timing'));
   const q = r.at('quorum');
@@ -138,27 +147,38 @@ function readHooks(r: Reader, base: HookSpec): HookSpec {
   return { ...base, ...readHookPatch(r) };
 }
 
-function readNodes(r: Reader, hooks: HookSpec): NodeSpec[] {
+/** what a node runs besides the core: the scenario's, unless the node says otherwise */
+interface Work {
+  hooks: HookSpec;
+  daemons: DaemonSpec[];
+  cron: CronSpec[];
+}
+
+function readNodes(r: Reader, work: Work): NodeSpec[] {
   if (!r.present) r.fail('a scenario needs nodes');
   const out: NodeSpec[] = [];
   const seen = new Set<string>();
-  const add = (name: string, valor: bigint, h: HookSpec, where: Reader) => {
+  const add = (name: string, valor: bigint, w: Work, where: Reader) => {
     if (seen.has(name)) where.fail(`duplicate node name "${name}"`);
     if ((TARGET_WORDS as readonly string[]).includes(name)) where.fail(`"${name}" is reserved for targets`);
     seen.add(name);
-    out.push({ name, valor, hooks: h });
+    out.push({ name, valor, hooks: w.hooks, daemons: w.daemons, cron: w.cron });
   };
   for (const e of r.list()) {
-    e.object(['name', 'valor', 'count', 'prefix', 'hooks']);
+    e.object(['name', 'valor', 'count', 'prefix', 'hooks', 'daemons', 'cron']);
     const valor = e.at('valor').present ? e.at('valor').u64() : 1n;
-    const h = readHooks(e.at('hooks'), hooks);
+    const w: Work = {
+      hooks: readHooks(e.at('hooks'), work.hooks),
+      daemons: e.at('daemons').present ? readDaemons(e.at('daemons')) : work.daemons,
+      cron: e.at('cron').present ? readCron(e.at('cron')) : work.cron,
+    };
     if (e.at('count').present) {
       if (e.at('name').present) e.fail('give either name or count, not both');
       const count = e.at('count').integer(1, 100_000);
       const prefix = e.at('prefix').present ? e.at('prefix').string() : 'n';
-      for (let i = 1; i <= count; i++) add(`${prefix}${out.length + 1}`, valor, h, e);
+      for (let i = 1; i <= count; i++) add(`${prefix}${out.length + 1}`, valor, w, e);
     } else {
-      add(e.at('name').string(), valor, h, e.at('name'));
+      add(e.at('name').string(), valor, w, e.at('name'));
     }
   }
   if (out.length === 0) r.fail('a scenario needs at least one node');

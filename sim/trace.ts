@@ -28,8 +28,24 @@ export type TraceRecord =
   | { t: number; kind: 'claim'; slot: number; uuid: string; lord: boolean; epoch: bigint }
   /** whom the node considers lord changed (only when views are tracked) */
   | { t: number; kind: 'view'; slot: number; uuid: string; lord: string | null }
-  /** a simulated hook finished */
-  | { t: number; kind: 'hook'; slot: number; uuid: string; event: HookEvent; ok: boolean; ranMs: number }
+  /**
+   * a virtual process started or exited (sim/spawner.ts). `uuid`: the legiond that started it
+   * (which may be gone by its exit); `work`: hook-<event>, daemon or cron; `epoch`: its
+   * LEGION_EPOCH; `how`: at an exit, `exit N` or the signal, `, timed out` when legiond's
+   * timeout killed it; `ranMs`: at an exit, how long it ran
+   */
+  | {
+      t: number;
+      kind: 'proc';
+      slot: number;
+      uuid: string;
+      pid: number;
+      work: string;
+      epoch: bigint;
+      op: 'start' | 'exit';
+      how: string;
+      ranMs: number;
+    }
   /** a timeline action (or its scheduled follow-up) fired; `text` says what it did */
   | { t: number; kind: 'fault'; action: string; slots: number[]; text: string }
   /** something the harness wants on the record that is not a state change (a skipped fault, a hold timeout) */

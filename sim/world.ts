@@ -21,8 +21,10 @@ import { SimCounters } from './process.js';
 import { type LordProbe, nativeProtocol, nativeWire, type SimProtocol, uwsgiProtocol } from './protocol.js';
 import { EventQueue } from './queue.js';
 import type { HeartbeatMode, Scenario } from './scenario-types.js';
+import type { VirtualOptions } from './spawner.js';
 import { TraceHasher, type TraceListener, type TraceRecord } from './trace.js';
 import { mergeRuns, Windows } from './window.js';
+import { scenarioHasWork } from './work.js';
 
 export { nativeProbe } from './protocol.js';
 
@@ -46,7 +48,12 @@ export interface SimOptions<S = NativeState> {
   /** overrides the scenario's `windowed` */
   windowed?: boolean;
   onLog?: (t: number, slot: number, e: Extract<Effect, { type: 'log' }>) => void;
+  /** how the virtual processes' guards behave (sim/spawner.ts); default: by the guard contract */
+  processes?: VirtualOptions;
 }
+
+/** lets every pending promise chain run: an immediate comes after all microtasks */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function isLinkChange(type: string): boolean {
   return type === 'partition' || type === 'heal';
@@ -85,6 +92,14 @@ export class Simulation<S = NativeState> {
   readonly folder: HeartbeatFolder | null;
   /** set when events run node by node within windows (sim/window.ts) */
   private readonly windows: Windows | null;
+  /**
+   * Some node runs lord-only work (hooks, cron, attached daemons): the daemon's hook code, whose
+   * promise chains must settle after each event, at its instant. Such a run goes through
+   * runAsync, one event (one packet copy) at a time.
+   */
+  readonly lordWork: boolean;
+  /** a bug met inside a promise chain (ProcessEnv.fail), thrown at the next settle */
+  private failure: { error: unknown } | null = null;
   /** a window's records, held until it is done and then passed on in time order */
   private held: TraceRecord[] | null = null;
   /** where each node's records begin in `held`: each node's own records are in time order */
@@ -107,6 +122,14 @@ export class Simulation<S = NativeState> {
       );
     }
     this.folder = folding ? new HeartbeatFolder(scenario.nodes.length, this.network) : null;
+    this.lordWork = scenarioHasWork(scenario);
+    const windowed = options.windowed ?? scenario.windowed;
+    if (windowed && this.lordWork) {
+      throw new LegiondError(
+        'ERR_CONFIG',
+        `${scenario.name}: windowed scheduling runs nodes without lord-only work only (hooks, cron and daemons settle promises between events)`,
+      );
+    }
     const env: HostEnv<S> = {
       scenario,
       protocol: this.protocol,
@@ -119,28 +142,32 @@ export class Simulation<S = NativeState> {
       schedule: (at, ev) => this.schedule(at, ev),
       broadcast: (from, bytes, only) => this.broadcast(from, bytes, only),
       record: (r) => this.record(r),
+      lordWork: this.lordWork,
+      processes: options.processes ?? {},
+      fail: (error) => {
+        this.failure ??= { error };
+      },
       ...(onLog
         ? { log: (slot: number, e: Extract<Effect, { type: 'log' }>) => onLog(this.clock, slot, e) }
         : {}),
     };
     this.nodes = scenario.nodes.map((spec, slot) => new SimNode(slot, spec.name, spec, env));
-    this.windows =
-      (options.windowed ?? scenario.windowed)
-        ? new Windows({
-            queue: this.queue,
-            setClock: (t) => {
-              this.clock = t;
-            },
-            turn: () => {
-              if (this.held !== null) this.runStarts.push(this.held.length);
-            },
-            deliver: (slot, copy) => {
-              this.deliveries++;
-              this.nodes[slot]!.receive(copy);
-            },
-            dispatch: (ev) => this.dispatch(ev),
-          })
-        : null;
+    this.windows = windowed
+      ? new Windows({
+          queue: this.queue,
+          setClock: (t) => {
+            this.clock = t;
+          },
+          turn: () => {
+            if (this.held !== null) this.runStarts.push(this.held.length);
+          },
+          deliver: (slot, copy) => {
+            this.deliveries++;
+            this.nodes[slot]!.receive(copy);
+          },
+          dispatch: (ev) => this.dispatch(ev),
+        })
+      : null;
   }
 
   get now(): number {
@@ -198,9 +225,15 @@ export class Simulation<S = NativeState> {
 
   /**
    * Runs to the scenario's end, or until `untilMs`, or for at most `maxEvents` events; returns
-   * false once the end is reached.
+   * false once the end is reached. A run with lord-only work goes through runAsync.
    */
   run(untilMs = Number.POSITIVE_INFINITY, maxEvents = Number.POSITIVE_INFINITY): boolean {
+    if (this.lordWork) {
+      throw new LegiondError(
+        'ERR_CONFIG',
+        `${this.scenario.name} runs lord-only work (hooks, cron or daemons), whose promises settle between events: use runAsync`,
+      );
+    }
     if (this.finished) return false;
     if (!this.booted) {
       this.booted = true;
@@ -219,20 +252,62 @@ export class Simulation<S = NativeState> {
           continue;
         }
       }
-      const at = this.queue.peekTime();
-      const item = this.queue.popItem();
-      if (item === undefined) {
-        this.finished = true;
-        return false;
-      }
-      this.clock = at;
-      this.events++;
-      if (!this.dispatch(item)) {
-        this.finished = true;
-        return false;
-      }
+      if (!this.next()) return false;
     }
     return true;
+  }
+
+  /**
+   * As run(), for every run: after each event the promise chains it started (the hook code's)
+   * settle before the clock moves on, so they act at the event's instant. Deterministic: the
+   * chains are the run's own, and nothing else runs between two events.
+   */
+  async runAsync(untilMs = Number.POSITIVE_INFINITY, maxEvents = Number.POSITIVE_INFINITY): Promise<boolean> {
+    if (!this.lordWork) return this.run(untilMs, maxEvents);
+    if (this.finished) return false;
+    if (!this.booted) {
+      this.booted = true;
+      this.boot();
+      await this.settle();
+    }
+    for (let budget = maxEvents; budget > 0; budget--) {
+      this.runUntil = untilMs;
+      if (this.queue.peekTime() > untilMs) {
+        this.clock = Math.max(this.clock, untilMs);
+        return true;
+      }
+      const more = this.next();
+      await this.settle();
+      if (!more) return false;
+    }
+    return true;
+  }
+
+  /** the next event of the queue; false at the end */
+  private next(): boolean {
+    const at = this.queue.peekTime();
+    const item = this.queue.popItem();
+    if (item === undefined) {
+      this.finished = true;
+      return false;
+    }
+    this.clock = at;
+    this.events++;
+    if (!this.dispatch(item)) {
+      this.finished = true;
+      return false;
+    }
+    return true;
+  }
+
+  private async settle(): Promise<void> {
+    await settled();
+    const f = this.failure;
+    if (f !== null) {
+      this.failure = null;
+      this.finished = true;
+      throw f.error;
+    }
   }
 
   private runWindow(windows: Windows, untilMs: number): number {
@@ -259,8 +334,8 @@ export class Simulation<S = NativeState> {
       case 'fanout':
         this.fanout(ev);
         return true;
-      case 'hook-done':
-        this.nodes[ev.slot]!.onHookDone(ev.inc);
+      case 'host':
+        this.nodes[ev.slot]!.onHostTimer(ev);
         return true;
       case 'action':
         // heartbeats are taken in bulk: a change of links must not apply to those already heard
@@ -328,7 +403,13 @@ export class Simulation<S = NativeState> {
       this.deliveries++;
       this.nodes[ev.to[ev.next]!]!.receive(ev);
       ev.next++;
-    } while (ev.next < n && ev.at[ev.next]! < this.queue.peekTime() && ev.at[ev.next]! <= this.runUntil);
+      // with lord-only work each copy is an event of its own, after which promises settle
+    } while (
+      !this.lordWork &&
+      ev.next < n &&
+      ev.at[ev.next]! < this.queue.peekTime() &&
+      ev.at[ev.next]! <= this.runUntil
+    );
     if (ev.next < n) this.queue.push(ev.at[ev.next]!, ev);
   }
 }

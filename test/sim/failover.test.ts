@@ -1,6 +1,7 @@
 /** Lord crash and clean shutdown over many seeds, with failover bounds in virtual time. */
-import { describe, expect, it } from 'vitest';
-import { lordEvents, lordsAt, runSeeds, scenario, slotOf, violationsText } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../sim/run.js';
+import { lordEvents, lordsAt, runSeeds, runSeedsAsync, scenario, slotOf, violationsText } from './helpers.js';
 
 const SEEDS = 20;
 
@@ -90,7 +91,10 @@ describe('lord clean shutdown', () => {
 
 describe('lord clean shutdown with slow hooks', () => {
   const sc = scenario('lord-shutdown-slow-hooks');
-  const results = runSeeds(sc, SEEDS);
+  let results: RunResult[] = [];
+  beforeAll(async () => {
+    results = await runSeedsAsync(sc, SEEDS);
+  });
 
   it('keeps every invariant', () => {
     expect(violationsText(results)).toBe('');
@@ -99,7 +103,9 @@ describe('lord clean shutdown with slow hooks', () => {
   it('no successor before the old lord finished its unlord hook', () => {
     for (const r of results) {
       const f = r.report.metrics.failovers[0]!;
-      const unlordDone = r.trace.find((x) => x.kind === 'hook' && x.event === 'unlord' && x.t >= 10_000);
+      const unlordDone = r.trace.find(
+        (x) => x.kind === 'proc' && x.work === 'hook-unlord' && x.op === 'exit' && x.t >= 10_000,
+      );
       expect(unlordDone, `seed ${r.report.seed}`).toBeDefined();
       expect(unlordDone!.t).toBe(10_000 + 2_000);
       expect(f.deathAtMs).toBe(unlordDone!.t);

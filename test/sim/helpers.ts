@@ -1,6 +1,6 @@
 /** Shared helpers for simulation tests: load scenarios, run them over seeds, query lordship in a trace. */
 import { join } from 'node:path';
-import { type RunResult, runScenario } from '../../sim/run.js';
+import { type RunOptions, type RunResult, runScenario, runScenarioAsync } from '../../sim/run.js';
 import { loadScenario } from '../../sim/scenario.js';
 import type { Scenario } from '../../sim/scenario-types.js';
 import type { TraceRecord } from '../../sim/trace.js';
@@ -14,6 +14,19 @@ export function scenario(name: string, patch: (s: Scenario) => Scenario = (s) =>
 export function runSeeds(sc: Scenario, seeds: number, first = 1): RunResult[] {
   const out: RunResult[] = [];
   for (let seed = first; seed < first + seeds; seed++) out.push(runScenario(sc, { seed, keepTrace: true }));
+  return out;
+}
+
+/** runSeeds for any scenario (lord-only work included: its promises settle between events) */
+export async function runSeedsAsync(
+  sc: Scenario,
+  seeds: number,
+  first = 1,
+  o: Omit<RunOptions, 'seed'> = {},
+): Promise<RunResult[]> {
+  const out: RunResult[] = [];
+  for (let seed = first; seed < first + seeds; seed++)
+    out.push(await runScenarioAsync(sc, { seed, keepTrace: true, ...o }));
   return out;
 }
 

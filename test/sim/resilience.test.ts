@@ -16,7 +16,7 @@ describe('paused lord', () => {
       const i = r.trace.findIndex((x) => x.kind === 'status' && x.slot === n5 && x.status === 'up');
       const after = r.trace.slice(i + 1);
       // the first thing the woken node does is to drop its stale lordship
-      const firstOwn = after.find((x) => 'slot' in x && x.slot === n5 && x.kind !== 'hook');
+      const firstOwn = after.find((x) => 'slot' in x && x.slot === n5 && x.kind !== 'proc');
       expect(firstOwn, `seed ${r.report.seed}`).toMatchObject({
         kind: 'event',
         event: 'unlord',

@@ -94,7 +94,12 @@ timeline:
     expect(sc.timeline.map((e) => e.atMs)).toEqual([
       1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000, 12000, 90000,
     ]);
-    expect(sc.timeline[0]!.action).toEqual({ type: 'crash', node: 'lord', restartAfterMs: 1500 });
+    expect(sc.timeline[0]!.action).toEqual({
+      type: 'crash',
+      node: 'lord',
+      restartAfterMs: 1500,
+      host: false,
+    });
     expect(sc.timeline[2]!.action).toEqual({
       type: 'partition',
       shapes: [
@@ -109,12 +114,48 @@ timeline:
       to: ['n2'],
     });
     expect(sc.timeline[7]!.action).toEqual({ type: 'skew', node: 'n1', byMs: -40_000 });
-    expect(sc.timeline[9]!.action).toEqual({ type: 'stepdown', node: 'lord', forMs: 30_000 });
+    expect(sc.timeline[9]!.action).toEqual({
+      type: 'stepdown',
+      node: 'lord',
+      forMs: 30_000,
+      repeat: 1,
+      everyMs: 0,
+    });
     expect(sc.timeline[10]!.action).toEqual({
       type: 'hooks',
       node: 'n3',
       hooks: { durationMs: 2000, fail: ['lord'], failStepdownMs: 5000 },
     });
+  });
+
+  it('reads lord-only work (hooks, daemons, cron, per node or for all) and the faults about it', () => {
+    const sc = parseScenario(
+      `hooks: {duration: 100ms, events: [lord, unlord]}
+daemons: [{grace: 3s, term: 1s, exit_after: 20s}]
+cron: [{schedule: "*/2 * * * * *", duration: 1.5s}]
+nodes: [{name: a, valor: 10}, {name: arb, valor: 0, daemons: [], cron: [], hooks: {events: []}}]
+timeline:
+  - {at: 1s, crash: {node: a, host: true}}
+  - {at: 2s, freeze: {node: lord, for: 2s}}
+  - {at: 3s, thaw: a}
+  - {at: 4s, stepdown: {node: lord, for: 500ms, repeat: 4, every: 2s}}
+`,
+      'w.yaml',
+    );
+    const [a, arb] = sc.nodes;
+    expect(a!.hooks).toMatchObject({ events: ['lord', 'unlord'], durationMs: 100 });
+    expect(a!.daemons).toEqual([{ graceMs: 3000, backoffMs: 1000, termMs: 1000, exitAfterMs: 20_000 }]);
+    expect(a!.cron).toEqual([{ schedule: '*/2 * * * * *', durationMs: 1500, termMs: 0, timeoutMs: null }]);
+    expect(arb).toMatchObject({ daemons: [], cron: [], hooks: { events: [], durationMs: 100 } });
+    expect(sc.timeline.map((e) => e.action)).toEqual([
+      { type: 'crash', node: 'a', restartAfterMs: null, host: true },
+      { type: 'freeze', node: 'lord', forMs: 2000 },
+      { type: 'thaw', node: 'a' },
+      { type: 'stepdown', node: 'lord', forMs: 500, repeat: 4, everyMs: 2000 },
+    ]);
+    expect(() =>
+      parseScenario(`${NODES}timeline: [{at: 1s, stepdown: {node: n1, repeat: 2}}]`, 'r.yaml'),
+    ).toThrow(/a repeated stepdown needs "every"/);
   });
 
   it.each([

@@ -56,7 +56,10 @@ function event(s: FakeState, type: LegionEvent['type'], now: number): Effect {
   return { type: 'event', event: { type, epoch: 0n, self: member(s), lord: null, members: [], atMs: now } };
 }
 
-/** Announces every 100 ms; `setup` at start; `stepdown` emits lord+unlord hooks and awaits them; logs every input. */
+/**
+ * Announces every 100 ms; `setup` at start; `stepdown` emits lord+unlord hooks and awaits them;
+ * `set-valor` emits a lord event alone; logs every input.
+ */
 const fake: Machine<FakeState, Announce> = {
   init: (p) => ({ uuid: p.uuid, name: p.name, legion: p.legion, log: [], wake: Number.POSITIVE_INFINITY }),
   step(s, input: Input, ctx): StepResult<FakeState> {
@@ -76,6 +79,8 @@ const fake: Machine<FakeState, Announce> = {
     if (input.type === 'command' && input.command.type === 'stepdown') {
       effects.push(event(s, 'lord', ctx.now), event(s, 'unlord', ctx.now), { type: 'await-hooks' });
     }
+    if (input.type === 'command' && input.command.type === 'set-valor')
+      effects.push(event(s, 'lord', ctx.now));
     return { state: next, effects, wakeAt: next.wake };
   },
   view: (s) => ({
@@ -148,7 +153,7 @@ describe('sim shell', () => {
     ]);
   });
 
-  it('hooks run one at a time; await-hooks is answered when the queue is empty', () => {
+  it('hooks run one at a time; await-hooks is answered when the queue is empty', async () => {
     const trace: TraceRecord[] = [];
     const sim = fakeSim(
       {
@@ -158,11 +163,18 @@ describe('sim shell', () => {
       },
       trace,
     );
-    sim.run();
+    await sim.runAsync();
     const hooks = trace
-      .filter((r) => r.kind === 'hook' && r.slot === 0)
-      .map((r) => (r.kind === 'hook' ? `${r.t} ${r.event}` : ''));
-    expect(hooks).toEqual(['1000 setup', '3000 lord', '4000 unlord']);
+      .filter((r) => r.kind === 'proc' && r.slot === 0)
+      .map((r) => (r.kind === 'proc' ? `${r.t} ${r.work} ${r.op}` : ''));
+    expect(hooks).toEqual([
+      '0 hook-setup start',
+      '1000 hook-setup exit',
+      '2000 hook-lord start',
+      '3000 hook-lord exit',
+      '3000 hook-unlord start',
+      '4000 hook-unlord exit',
+    ]);
     expect(logOf(sim, 'a').filter((l) => !l.includes('tick') && !l.includes('packet'))).toEqual([
       '0 start',
       '2000 command:stepdown',
@@ -170,7 +182,12 @@ describe('sim shell', () => {
     ]);
   });
 
-  it('the hold timeout answers await-hooks when hooks take too long', () => {
+  it('a run with hooks needs runAsync', () => {
+    const sim = fakeSim({ hooks: { duration: '1s' } });
+    expect(() => sim.run()).toThrow(/use runAsync/);
+  });
+
+  it('the hold timeout answers await-hooks when hooks take too long', async () => {
     const trace: TraceRecord[] = [];
     const sim = fakeSim(
       {
@@ -180,24 +197,26 @@ describe('sim shell', () => {
       },
       trace,
     );
-    sim.run();
-    expect(logOf(sim, 'a').filter((l) => l.includes('hooks-drained'))).toEqual(['8000 hooks-drained']);
-    expect(trace.some((r) => r.kind === 'note' && r.t === 8000 && r.text.includes('hold timeout'))).toBe(
+    await sim.runAsync();
+    // the daemon's hold: hold_timeout plus the workload's stop bound (1 s without daemons)
+    expect(logOf(sim, 'a').filter((l) => l.includes('hooks-drained'))).toEqual(['9000 hooks-drained']);
+    expect(trace.some((r) => r.kind === 'note' && r.t === 9000 && r.text.includes('hold timeout'))).toBe(
       true,
     );
   });
 
-  it('a failing lord hook sends hook-failed when configured', () => {
+  it('a failing lord hook sends hook-failed when configured', async () => {
     const sim = fakeSim({
       duration: '5s',
       hooks: { fail: ['lord'], fail_stepdown: '3s' },
-      timeline: [{ at: '1s', stepdown: { node: 'a', for: '1s' } }],
+      timeline: [{ at: '1s', 'set-valor': { node: 'a', valor: 2 } }],
     });
-    sim.run();
+    await sim.runAsync();
     expect(logOf(sim, 'a')).toContain('1000 command:hook-failed');
+    expect(sim.nodes[0]!.drainUntilMs).toBe(4000);
   });
 
-  it('a crash voids pending hooks and the node restarts with a new identity', () => {
+  it('a crash leaves its hook running unheard; the node restarts with a new identity', async () => {
     const trace: TraceRecord[] = [];
     const sim = fakeSim(
       {
@@ -207,14 +226,31 @@ describe('sim shell', () => {
       },
       trace,
     );
-    sim.run();
-    const starts = trace.filter((r) => r.kind === 'start' && r.slot === 0);
+    await sim.runAsync();
+    const starts = trace.flatMap((r) => (r.kind === 'start' && r.slot === 0 ? [r.uuid] : []));
     expect(starts).toHaveLength(2);
-    const [first, second] = starts;
-    expect(first?.kind === 'start' && second?.kind === 'start' && first.uuid !== second.uuid).toBe(true);
-    // the setup hook of the first incarnation (due at 3s) never finishes; the second one's does at 5s
-    expect(trace.filter((r) => r.kind === 'hook' && r.slot === 0).map((r) => r.t)).toEqual([5000]);
+    expect(starts[0]).not.toBe(starts[1]);
+    // the first legiond's setup hook runs to its end at 3s (nobody hears of it); the second's, 2s..5s
+    const procs = trace.flatMap((r) =>
+      r.kind === 'proc' && r.slot === 0 ? [`${r.t} ${r.uuid === starts[0] ? 1 : 2} ${r.op}`] : [],
+    );
+    expect(procs).toEqual(['0 1 start', '2000 2 start', '3000 1 exit', '5000 2 exit']);
     expect(logOf(sim, 'b').filter((l) => l.startsWith('1'))).not.toContain('1010 packet:a');
+  });
+
+  it('a crash of the whole host ends its processes with it', async () => {
+    const trace: TraceRecord[] = [];
+    const sim = fakeSim(
+      {
+        duration: '5s',
+        hooks: { duration: '3s' },
+        timeline: [{ at: '1s', crash: { node: 'a', host: true } }],
+      },
+      trace,
+    );
+    await sim.runAsync();
+    const ends = trace.filter((r) => r.kind === 'proc' && r.slot === 0 && r.op === 'exit');
+    expect(ends.map((r) => (r.kind === 'proc' ? `${r.t} ${r.how}` : ''))).toEqual(['1000 SIGKILL']);
   });
 });
 

@@ -1,0 +1,169 @@
+/**
+ * "Exactly one" (README: what lord-only work can rely on), checked from the trace's `proc`
+ * records across all nodes: at no instant do two nodes run lord-only work. A workload is
+ * - an attached daemon's process, from its start to its exit;
+ * - a cron run, likewise;
+ * - the span from a lord hook's start to the end of the matching unlord hook of the same legiond.
+ *   A span whose legiond crashes ends at the crash: no unlord hook can run any more, and what the
+ *   lord hook left behind is the README's "side effects that outlive a hook".
+ *
+ * Findings, each at the instant a workload starts while another node's runs:
+ * - `work-overlap` (lord-only work overlaps): two workloads of different nodes (legiond
+ *   incarnations) at once;
+ * - `work-epoch` (workload epochs not increasing): a workload whose LEGION_EPOCH is below an
+ *   earlier one's, or equal to another node's.
+ * They are violations with a majority quorum and a protocol that fences with epochs. They are
+ * notes without those (both sides of a partition may elect), and, for overlaps, where the README
+ * says the guarantee does not reach: a workload whose whole host was frozen while it ran (the
+ * guard was frozen too), and a span whose legiond was paused while it ran (a stopped legiond runs
+ * no unlord hook; the lord hook's side effects outlive the lease as they do after a kill).
+ */
+import type { Violation } from './checker.js';
+import { type EpisodeStats, EpisodeTracker } from './metrics.js';
+import type { TraceRecord } from './trace.js';
+
+export type Workload = 'daemon' | 'cron' | 'lord';
+
+interface Interval {
+  what: Workload;
+  slot: number;
+  uuid: string;
+  /** the process (a span: its lord hook's) */
+  pid: number;
+  epoch: bigint;
+  fromMs: number;
+  /** its host was frozen while it ran */
+  frozen: boolean;
+  /** a span whose legiond was paused while it ran */
+  paused: boolean;
+}
+
+export interface WorkReport {
+  /** workloads started, by kind */
+  started: Record<Workload, number>;
+  /** time during which workloads of two or more nodes ran */
+  overlap: EpisodeStats;
+}
+
+export class WorkChecker {
+  private readonly open: Interval[] = [];
+  private readonly started: Record<Workload, number> = { daemon: 0, cron: 0, lord: 0 };
+  private readonly overlap = new EpisodeTracker();
+  private readonly frozen = new Set<number>();
+  private maxEpoch = -1n;
+  private maxEpochUuid = '';
+
+  /**
+   * `strict`: findings are violations (majority quorum, epochs that fence); `flag` reports one;
+   * `name` names a slot.
+   */
+  constructor(
+    private readonly strict: boolean,
+    private readonly flag: (v: Violation, strict: boolean) => void,
+    private readonly name: (slot: number) => string,
+  ) {}
+
+  readonly listener = (r: TraceRecord): void => {
+    if (r.kind === 'proc') this.onProc(r);
+    else if (r.kind === 'status') this.onStatus(r);
+  };
+
+  finish(endMs: number): void {
+    this.overlap.close(endMs);
+  }
+
+  report(): WorkReport {
+    return { started: { ...this.started }, overlap: this.overlap.stats };
+  }
+
+  private onProc(r: Extract<TraceRecord, { kind: 'proc' }>): void {
+    const w = r.work;
+    if (w === 'daemon' || w === 'cron') {
+      if (r.op === 'start') this.begin(r, w);
+      else this.end(r.t, (o) => o.what === w && o.slot === r.slot && o.pid === r.pid);
+    } else if (w === 'hook-lord' && r.op === 'start') {
+      if (!this.open.some((o) => o.what === 'lord' && o.uuid === r.uuid)) this.begin(r, 'lord');
+    } else if (w === 'hook-unlord' && r.op === 'exit') {
+      this.end(r.t, (o) => o.what === 'lord' && o.uuid === r.uuid);
+    }
+  }
+
+  private onStatus(r: Extract<TraceRecord, { kind: 'status' }>): void {
+    if (r.status === 'down') {
+      // the span of a legiond that dies ends here; its processes run on (the guard ends them)
+      this.end(r.t, (o) => o.what === 'lord' && o.uuid === r.uuid);
+    } else if (r.status === 'paused') {
+      const host = r.why === 'freeze';
+      if (host) this.frozen.add(r.slot);
+      for (const o of this.open) {
+        if (o.slot !== r.slot) continue;
+        if (host) o.frozen = true;
+        if (o.what === 'lord' && o.uuid === r.uuid) o.paused = true;
+      }
+    } else if (r.status === 'up') {
+      this.frozen.delete(r.slot);
+    }
+  }
+
+  private begin(r: Extract<TraceRecord, { kind: 'proc' }>, what: Workload): void {
+    const iv: Interval = {
+      what,
+      slot: r.slot,
+      uuid: r.uuid,
+      pid: r.pid,
+      epoch: r.epoch,
+      fromMs: r.t,
+      frozen: this.frozen.has(r.slot),
+      paused: false,
+    };
+    this.started[what]++;
+    for (const o of this.open) {
+      if (o.uuid === iv.uuid) continue;
+      const excepted = o.frozen || iv.frozen || (o.what === 'lord' && o.paused);
+      this.flag(
+        {
+          atMs: r.t,
+          kind: 'work-overlap',
+          node: this.name(iv.slot),
+          text: `lord-only work overlaps: ${this.describe(iv)} starts while ${this.describe(o)} runs${o.frozen ? ' (its host was frozen)' : o.what === 'lord' && o.paused ? ' (its legiond was paused)' : ''}`,
+        },
+        this.strict && !excepted,
+      );
+    }
+    if (iv.epoch < this.maxEpoch || (iv.epoch === this.maxEpoch && iv.uuid !== this.maxEpochUuid)) {
+      this.flag(
+        {
+          atMs: r.t,
+          kind: 'work-epoch',
+          node: this.name(iv.slot),
+          text: `workload epochs not increasing: ${this.describe(iv)} after work at epoch ${this.maxEpoch}`,
+        },
+        this.strict,
+      );
+    }
+    if (iv.epoch > this.maxEpoch) {
+      this.maxEpoch = iv.epoch;
+      this.maxEpochUuid = iv.uuid;
+    }
+    this.open.push(iv);
+    this.track(r.t);
+  }
+
+  private end(t: number, which: (o: Interval) => boolean): void {
+    const i = this.open.findIndex(which);
+    if (i < 0) return;
+    this.open.splice(i, 1);
+    this.track(t);
+  }
+
+  private track(t: number): void {
+    const nodes = new Set(this.open.map((o) => o.uuid));
+    const names = nodes.size >= 2 ? [...new Set(this.open.map((o) => this.name(o.slot)))] : [];
+    this.overlap.update(t, nodes.size >= 2, names);
+  }
+
+  private describe(o: Interval): string {
+    const what = o.what === 'lord' ? 'lord hook span' : o.what === 'cron' ? 'cron run' : 'daemon';
+    return `${this.name(o.slot)} ${what} (pid ${o.pid}, epoch ${o.epoch})`;
+  }
+}
