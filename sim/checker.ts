@@ -55,6 +55,7 @@ export class Checker<S> {
       this.majority,
       (v, strict) => this.flag(v, strict),
       (slot) => this.name(slot),
+      (from, to) => !sim.network.isBlocked(from, to),
     );
   }
 

@@ -13,10 +13,15 @@
  * - `work-epoch` (workload epochs not increasing): a workload whose LEGION_EPOCH is below an
  *   earlier one's, or equal to another node's.
  * They are violations with a majority quorum and a protocol that fences with epochs. They are
- * notes without those (both sides of a partition may elect), and, for overlaps, where the README
- * says the guarantee does not reach: a workload whose whole host was frozen while it ran (the
- * guard was frozen too), and a span whose legiond was paused while it ran (a stopped legiond runs
- * no unlord hook; the lord hook's side effects outlive the lease as they do after a kill).
+ * notes without those (both sides of a partition may elect), and, for overlaps, where nothing
+ * fences the workload:
+ * - a workload whose whole host was frozen while it ran: the guard was frozen too (README);
+ * - a span whose unlord hook could not be sequenced with the successor: its legiond was paused
+ *   while it ran (a stopped legiond runs no unlord hook), or its packets do not reach the
+ *   successor (a partition, one-way or not: the successor cannot wait for a claim or a release it
+ *   does not hear, and a lord that lost its lease runs its unlord hook after the fence). The guard
+ *   fences processes, not what a lord hook did; lord_delay is what covers such an unlord hook. The
+ *   README's exception for a killed legiond is the same case.
  */
 import type { Violation } from './checker.js';
 import { type EpisodeStats, EpisodeTracker } from './metrics.js';
@@ -55,12 +60,13 @@ export class WorkChecker {
 
   /**
    * `strict`: findings are violations (majority quorum, epochs that fence); `flag` reports one;
-   * `name` names a slot.
+   * `name` names a slot; `reaches(a, b)`: whether packets from slot a reach slot b now.
    */
   constructor(
     private readonly strict: boolean,
     private readonly flag: (v: Violation, strict: boolean) => void,
     private readonly name: (slot: number) => string,
+    private readonly reaches: (from: number, to: number) => boolean,
   ) {}
 
   readonly listener = (r: TraceRecord): void => {
@@ -119,15 +125,15 @@ export class WorkChecker {
     this.started[what]++;
     for (const o of this.open) {
       if (o.uuid === iv.uuid) continue;
-      const excepted = o.frozen || iv.frozen || (o.what === 'lord' && o.paused);
+      const why = this.unfenced(o, iv);
       this.flag(
         {
           atMs: r.t,
           kind: 'work-overlap',
           node: this.name(iv.slot),
-          text: `lord-only work overlaps: ${this.describe(iv)} starts while ${this.describe(o)} runs${o.frozen ? ' (its host was frozen)' : o.what === 'lord' && o.paused ? ' (its legiond was paused)' : ''}`,
+          text: `lord-only work overlaps: ${this.describe(iv)} starts while ${this.describe(o)} runs${why ? ` (${why})` : ''}`,
         },
-        this.strict && !excepted,
+        this.strict && why === null,
       );
     }
     if (iv.epoch < this.maxEpoch || (iv.epoch === this.maxEpoch && iv.uuid !== this.maxEpochUuid)) {
@@ -147,6 +153,16 @@ export class WorkChecker {
     }
     this.open.push(iv);
     this.track(r.t);
+  }
+
+  /** why nothing could keep `o` and `iv` apart (see the module comment), or null */
+  private unfenced(o: Interval, iv: Interval): string | null {
+    if (o.frozen || iv.frozen) return 'a host was frozen';
+    if (o.what !== 'lord') return null;
+    if (o.paused) return 'its legiond was paused: no unlord hook runs while it is stopped';
+    if (!this.reaches(o.slot, iv.slot))
+      return `its packets do not reach ${this.name(iv.slot)}: the hand-over cannot be sequenced`;
+    return null;
   }
 
   private end(t: number, which: (o: Interval) => boolean): void {

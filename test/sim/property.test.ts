@@ -1,12 +1,17 @@
 /**
  * Random fault schedules (fast-check): whatever happens, hook order, per-node epochs and — with a
- * majority quorum — unique epochs among lords must hold. A failure shrinks to a short schedule,
- * printed as scenario YAML that `npm run sim` can replay.
+ * majority quorum — unique epochs among lords, and lord-only work on one node at a time with
+ * increasing epochs, must hold. Every node runs lord and unlord hooks, an attached daemon that is
+ * slow to exit and a cron entry every second, on virtual processes under the guard contract.
+ * Faults include pauses of legiond alone (its processes run on: the guard must stop them), kills
+ * of legiond with its host alive (its processes live on until the guard reads EOF), crashes of
+ * whole hosts, and flapping stepdowns. A failure shrinks to a short schedule, printed as scenario
+ * YAML that `npm run sim` can replay.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runScenario } from '../../sim/run.js';
+import { runScenarioAsync } from '../../sim/run.js';
 import { scenarioFromObject } from '../../sim/scenario.js';
 
 // A fixed fast-check seed keeps CI reproducible; SIM_FC_SEED / SIM_FC_RUNS explore further.
@@ -21,6 +26,7 @@ const subset = fc.subarray(NAMES, { minLength: 1, maxLength: 4 });
 
 const fault = fc.oneof(
   fc.record({ crash: fc.record({ node, restart_after: seconds(0.5, 8) }) }),
+  fc.record({ crash: fc.record({ node, host: fc.constant(true), restart_after: seconds(0.5, 8) }) }),
   fc.record({ crash: node }),
   fc.record({ restart: fc.constantFrom(...NAMES) }),
   fc.record({ shutdown: fc.record({ node, restart_after: seconds(0.5, 8) }) }),
@@ -31,6 +37,14 @@ const fault = fc.oneof(
   fc.record({ pause: fc.record({ node, for: seconds(0.2, 5) }) }),
   fc.record({ loss: fc.double({ min: 0, max: 0.6, noNaN: true }).map((x) => Math.round(x * 100) / 100) }),
   fc.record({ stepdown: fc.record({ node, for: seconds(0.5, 5) }) }),
+  fc.record({
+    stepdown: fc.record({
+      node: fc.constant('lord'),
+      for: seconds(0.2, 4),
+      repeat: fc.integer({ min: 2, max: 6 }),
+      every: seconds(1, 4),
+    }),
+  }),
 );
 
 const schedule = fc
@@ -40,59 +54,102 @@ const schedule = fc
 interface Modes {
   heartbeats?: 'full' | 'folded';
   windowed?: boolean;
+  /** hooks, an attached daemon and a cron entry on every node (default true) */
+  work?: boolean;
+  preemptDelay?: string;
 }
 
+/** what every node runs when `work` is on */
+const WORK = {
+  hooks: { duration: '150ms', events: ['lord', 'unlord'] },
+  daemons: [{ grace: '2s', term: '800ms' }],
+  cron: [{ schedule: '* * * * * *', duration: '600ms', term: '200ms' }],
+};
+
 function scenarioDoc(quorum: number, timeline: object[], modes: Modes = {}) {
+  const { work = true, preemptDelay, ...rest } = modes;
   return {
     name: 'fuzz',
-    ...modes,
+    ...rest,
     duration: '30s',
     quorum,
+    ...(preemptDelay ? { timing: { preempt_delay: preemptDelay } } : {}),
     network: { loss: 0.02, delay: '1ms', jitter: '2ms', dup: 0.02 },
+    ...(work ? WORK : {}),
     nodes: NAMES.map((name, i) => ({ name, valor: (i + 1) * 10 })),
     timeline,
   };
 }
 
-function check(quorum: number, seed: number, timeline: object[], modes: Modes = {}): void {
+/** `skip`: violation kinds this property does not judge */
+async function check(
+  quorum: number,
+  seed: number,
+  timeline: object[],
+  modes: Modes = {},
+  skip: readonly string[] = [],
+): Promise<void> {
   const doc = scenarioDoc(quorum, timeline, modes);
-  const r = runScenario(scenarioFromObject(doc, 'fuzz'), { seed }).report;
-  if (r.violationCount > 0) {
-    const lines = r.violations
+  const r = (await runScenarioAsync(scenarioFromObject(doc, 'fuzz'), { seed })).report;
+  const violations = r.violations.filter((v) => !skip.includes(v.kind));
+  if (violations.length > 0) {
+    const lines = violations
       .slice(0, 5)
       .map((v) => `  ${v.atMs.toFixed(1)}ms ${v.kind} ${v.node}: ${v.text}`);
     throw new Error(
       `invariant violated with --seed ${seed}:\n${lines.join('\n')}\nscenario:\n${stringify(doc)}`,
     );
   }
-  expect(r.violationCount).toBe(0);
+  expect(violations).toEqual([]);
 }
 
+const seedAnd = fc.integer({ min: 1, max: 1_000_000 });
+
 describe('random fault schedules', () => {
-  it('majority quorum: hook order, epochs and unique lord epochs always hold', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), schedule, (seed, timeline) =>
-        check(3, seed, timeline),
+  // The default preempt_delay (0) lets a better candidate that has not heard the sitting lord's
+  // claim (back from a partition) be elected while that lord still holds its lease or release:
+  // the known finding in test/sim/work.test.ts, a matter of the core. This property keeps the
+  // daemon's defaults and judges everything else; the next one judges lord-only work too.
+  it('majority quorum: hook order, epochs, unique lord epochs and lease safety always hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(seedAnd, schedule, (seed, timeline) =>
+        check(3, seed, timeline, {}, ['work-overlap', 'work-epoch']),
       ),
       { numRuns: RUNS, seed: FC_SEED },
     );
   });
 
-  it('quorum 1: hook order and per-node epochs always hold', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), schedule, (seed, timeline) =>
-        check(1, seed, timeline),
+  it('majority quorum, preempt_delay of a tolerance: lord-only work runs on one node at a time, with rising epochs', async () => {
+    await fc.assert(
+      fc.asyncProperty(seedAnd, schedule, (seed, timeline) =>
+        check(3, seed, timeline, { preemptDelay: '1s' }),
       ),
+      { numRuns: RUNS, seed: FC_SEED + 3 },
+    );
+  });
+
+  it('quorum 1: hook order and per-node epochs always hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(seedAnd, schedule, (seed, timeline) => check(1, seed, timeline)),
       { numRuns: Math.ceil(RUNS * 0.75), seed: FC_SEED + 1 },
     );
   });
 
-  it('folded heartbeats with windowed scheduling: the same invariants hold', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), schedule, (seed, timeline) =>
-        check(3, seed, timeline, { heartbeats: 'folded', windowed: true }),
+  it('folded heartbeats: the same invariants hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(seedAnd, schedule, (seed, timeline) =>
+        check(3, seed, timeline, { heartbeats: 'folded', preemptDelay: '1s' }),
       ),
       { numRuns: Math.ceil(RUNS * 0.75), seed: FC_SEED + 2 },
+    );
+  });
+
+  it('folded heartbeats with windowed scheduling (no lord-only work): the core invariants hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(seedAnd, schedule, (seed, timeline) =>
+        check(3, seed, timeline, { heartbeats: 'folded', windowed: true, work: false }),
+      ),
+      { numRuns: Math.ceil(RUNS * 0.75), seed: FC_SEED + 4 },
     );
   });
 });
