@@ -48,7 +48,6 @@ export class LegionHost {
   private node!: LegionNode<unknown, unknown>;
   private epochStore: EpochStore | null;
   private readonly listeners = new Set<EventListener>();
-  private baseValor: bigint;
   private left = false;
   /** taken by acquire(), used by run() and reopenTransport() */
   private transport: UdpTransport | null = null;
@@ -58,7 +57,6 @@ export class LegionHost {
 
   constructor(private readonly o: HostOptions) {
     this.cfg = o.config;
-    this.baseValor = o.config.valor;
     this.epochStore = o.stateDir ? new EpochStore(o.stateDir, o.config.name) : null;
   }
 
@@ -187,7 +185,7 @@ export class LegionHost {
       quorum: v.quorum,
       quorumMet: v.quorumMet,
       votes: v.votes,
-      baseValor: String(this.baseValor),
+      baseValor: String(v.baseValor),
       valor: String(v.valor),
       draining: v.draining,
       drainingUntilMs: wallTime(v.drainingUntilMs),
@@ -213,15 +211,11 @@ export class LegionHost {
   }
 
   valor() {
-    return {
-      legion: this.cfg.name,
-      baseValor: String(this.baseValor),
-      valor: String(this.runner.view().valor),
-    };
+    const v = this.runner.view();
+    return { legion: this.cfg.name, baseValor: String(v.baseValor), valor: String(v.valor) };
   }
 
   setValor(valor: bigint) {
-    this.baseValor = valor;
     this.node.setValor(valor);
     return this.valor();
   }
@@ -284,7 +278,6 @@ export class LegionHost {
   /** SIGHUP: apply what can change without a new identity */
   reconfigure(cfg: LegionConfig): void {
     this.cfg = cfg;
-    this.baseValor = cfg.valor;
     const changed = this.node.reconfigure(cfg);
     if (changed.length > 0)
       this.o.logger.info({ legion: cfg.name, changed }, 'SIGHUP: lord-only work replaced');

@@ -104,7 +104,7 @@ export class LegionNode<S, P> {
         o.onLordHookFailed?.(stepdownMs);
         this.runner.command({ type: 'hook-failed', event: 'lord', stepdownMs });
       },
-      onEffectiveValor: (valor) => this.runner.command({ type: 'set-valor', valor }),
+      onValorPenalty: (penalty) => this.runner.command({ type: 'set-penalty', penalty }),
       ...(env.spawner ? { spawner: env.spawner } : {}),
       ...(env.guarded ? { guarded: env.guarded } : {}),
       ...(timers ? { timers } : {}),
@@ -113,7 +113,7 @@ export class LegionNode<S, P> {
     this.params = {
       legion: o.config.name,
       uuid: o.uuid,
-      ...legionTunables(o.config, this.work.effectiveValor(o.config.valor)),
+      ...legionTunables(o.config, o.config.valor),
       initialEpoch: o.initialEpoch,
       ...o.extraParams,
     };
@@ -152,9 +152,9 @@ export class LegionNode<S, P> {
     this.work.startChecks();
   }
 
-  /** a new base valor (legionctl valor set); the core gets it less the failing checks' weights */
+  /** a new base valor (legionctl valor set); the core announces it less the failing checks' weights */
   setValor(base: bigint): void {
-    this.runner.command({ type: 'set-valor', valor: this.work.effectiveValor(base) });
+    this.runner.command({ type: 'set-valor', valor: base });
   }
 
   /** SIGHUP: what can change without a new identity; returns the lord-only work replaced */
@@ -163,7 +163,7 @@ export class LegionNode<S, P> {
     const changed = this.work.reconfigure(cfg);
     this.runner.command({
       type: 'reconfigure',
-      params: legionTunables(cfg, this.work.effectiveValor(cfg.valor)),
+      params: legionTunables(cfg, cfg.valor),
     });
     return changed;
   }

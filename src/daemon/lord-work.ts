@@ -53,7 +53,8 @@ export interface LordWorkOptions {
   now: () => number;
   stateDir: string | null;
   onLordHookFailed: (stepdownMs: number) => void;
-  onEffectiveValor: (valor: bigint) => void;
+  /** the total weight of failing valor checks changed; the core owns the valor (legion/valor.ts) */
+  onValorPenalty: (penalty: bigint) => void;
   /**
    * What the work runs on; default the system's (real processes, the bash guard, real timers,
    * croner). The simulator passes virtual ones, and `schedule: timerSchedule(timers)` with them:
@@ -84,11 +85,9 @@ export class LordWork {
   private cfg: LegionConfig;
   private lord = false;
   private closed = false;
-  private base: bigint;
 
   constructor(private readonly o: LordWorkOptions) {
     this.cfg = o.config;
-    this.base = o.config.valor;
     this.lease = new LeaseCell(o.now);
     this.hooks = new HookRunner({
       legion: o.config.name,
@@ -148,7 +147,7 @@ export class LordWork {
       entries: cfg.checks,
       logger: this.o.logger,
       context: () => viewContext(this.o.view(), 'check'),
-      onChange: () => this.o.onEffectiveValor(checks.effective(this.base)),
+      onChange: (penalty) => this.o.onValorPenalty(penalty),
       spawner: this.o.spawner,
       timers: this.o.timers,
     });
@@ -158,11 +157,6 @@ export class LordWork {
   /** the core's lease after a step; the guards and spawn checks see it with the margin off */
   onLease(lease: WorkLease | null): void {
     this.lease.set(lease === null ? null : { ...lease, fenceAtMs: lease.fenceAtMs - FENCE_MARGIN_MS });
-  }
-
-  effectiveValor(base: bigint): bigint {
-    this.base = base;
-    return this.checks.effective(base);
   }
 
   checkStates() {
@@ -253,7 +247,7 @@ export class LordWork {
       this.checks = this.makeChecks(cfg);
       void old.stop();
       this.checks.start();
-      this.o.onEffectiveValor(this.checks.effective(this.base));
+      this.o.onValorPenalty(this.checks.penalty());
     }
     return changed;
   }

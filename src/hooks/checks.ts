@@ -97,11 +97,6 @@ export class ValorChecks {
     return this.slots.reduce((sum, s) => (s.state.state === 'failing' ? sum + s.entry.weight : sum), 0n);
   }
 
-  effective(base: bigint): bigint {
-    const p = this.penalty();
-    return base > p ? base - p : 0n;
-  }
-
   states(): CheckState[] {
     return this.slots.map((s) => ({ ...s.state }));
   }

@@ -4,6 +4,7 @@ import { U64_MAX } from '../u64.js';
 import { beginRelease } from './release.js';
 import { log, type Step } from './step.js';
 import type { Command } from './types.js';
+import { effectiveValor } from './valor.js';
 
 /** Starts draining; a lord hands over through a release so its unlord hooks finish first. */
 function drain(st: Step, forMs: number, reason: string): void {
@@ -26,8 +27,15 @@ export function applyCommand(st: Step, c: Command): void {
         log(st, 'warn', 'set-valor ignored: valor out of range', { valor: c.valor.toString() });
         return;
       }
-      log(st, 'info', 'valor set', { from: s.params.valor.toString(), to: c.valor.toString() });
-      s.params = { ...s.params, valor: c.valor };
+      log(st, 'info', 'valor set', { from: s.baseValor.toString(), to: c.valor.toString() });
+      s.baseValor = c.valor;
+      applyValor(st);
+      return;
+    case 'set-penalty':
+      if (c.penalty < 0n) return;
+      log(st, 'info', 'valor checks penalty', { penalty: c.penalty.toString() });
+      s.valorPenalty = c.penalty;
+      applyValor(st);
       return;
     case 'set-scroll':
       s.params = { ...s.params, scroll: c.scroll.slice() };
@@ -51,6 +59,10 @@ export function applyCommand(st: Step, c: Command): void {
         ...definedOnly(c.params),
         ...(c.params.scroll ? { scroll: c.params.scroll.slice() } : {}),
       };
+      if (c.params.valor !== undefined) {
+        s.baseValor = c.params.valor;
+        applyValor(st);
+      }
       if (nextInterval !== undefined) s.nextAnnounceMs = Math.min(s.nextAnnounceMs, st.now + nextInterval);
       log(st, 'info', 'reconfigured', { changed });
       return;
@@ -59,6 +71,13 @@ export function applyCommand(st: Step, c: Command): void {
       beginRelease(st, 'shutdown', 'shutdown');
       return;
   }
+}
+
+/** params are replaced, never edited (the lease cache keys on their identity) */
+function applyValor(st: Step): void {
+  const { s } = st;
+  const valor = effectiveValor(s);
+  if (valor !== s.params.valor) s.params = { ...s.params, valor };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

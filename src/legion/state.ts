@@ -5,6 +5,7 @@
 import type { AnnounceFlags } from '../protocol/types.js';
 import { PeerTable } from './peer-table.js';
 import type { Ctx, LegionParams } from './types.js';
+import type { ValorParts } from './valor.js';
 
 export type Phase = 'starting' | 'running' | 'releasing' | 'dead';
 
@@ -46,7 +47,8 @@ export interface Release {
   readonly frozen: SentMaterial;
 }
 
-export interface NativeState {
+export interface NativeState extends ValorParts {
+  /** `valor` is the effective valor (valor.ts); the base and the penalty are kept beside */
   readonly params: LegionParams;
   readonly phase: Phase;
   readonly startedAtMs: number | null;
@@ -85,6 +87,8 @@ export function initialState(params: LegionParams, ctx: Ctx): NativeState {
   const peers = new PeerTable();
   const state: NativeState = {
     params: { ...params },
+    baseValor: params.valor,
+    valorPenalty: 0n,
     phase: 'starting',
     startedAtMs: null,
     lastStepMs: ctx.now,

@@ -52,7 +52,10 @@ export interface Ctx {
 }
 
 export type Command =
+  /** the base valor; the core announces it less the checks' penalty */
   | { type: 'set-valor'; valor: bigint }
+  /** what failing valor checks take off the base valor */
+  | { type: 'set-penalty'; penalty: bigint }
   | { type: 'set-scroll'; scroll: Uint8Array }
   | { type: 'stepdown'; forMs: number }
   | { type: 'stepdown-cancel' }
@@ -128,6 +131,9 @@ export interface LegionView {
   quorumMet: boolean;
   /** fresh votes this node holds for itself */
   votes: number;
+  /** configured or set with legionctl */
+  baseValor: bigint;
+  /** announced: the base less the penalty of failing checks */
   valor: bigint;
   draining: boolean;
   drainingUntilMs: number | null;

@@ -25,6 +25,7 @@ export function nativeView(state: NativeState, ctx: Ctx): LegionView {
     quorum: state.params.quorum,
     quorumMet: quorumAgrees(st),
     votes: votesForSelf(st),
+    baseValor: state.baseValor,
     valor: state.params.valor,
     draining,
     drainingUntilMs: draining ? state.drainingUntilMs : null,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ValorChecks } from '../../src/hooks/index.js';
+import { effectiveValor } from '../../src/legion/valor.js';
 import { alive, eventually, recordingLogger } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'legiond-checks-'));
@@ -39,17 +40,17 @@ describe('ValorChecks', () => {
     await checks.runOnce(0);
     await checks.runOnce(0);
     expect(checks.states()[0]).toMatchObject({ state: 'ok', consecutiveFail: 2, lastExitCode: 1 });
-    expect(checks.effective(100n)).toBe(100n);
+    expect(effectiveValor({ baseValor: 100n, valorPenalty: checks.penalty() })).toBe(100n);
     await checks.runOnce(0);
     expect(checks.states()[0]).toMatchObject({ state: 'failing', consecutiveFail: 3 });
-    expect(checks.effective(100n)).toBe(70n);
-    expect(checks.effective(20n)).toBe(0n);
+    expect(effectiveValor({ baseValor: 100n, valorPenalty: checks.penalty() })).toBe(70n);
+    expect(effectiveValor({ baseValor: 20n, valorPenalty: checks.penalty() })).toBe(0n);
     a.set(0);
     await checks.runOnce(0);
     expect(checks.states()[0]).toMatchObject({ state: 'failing', consecutiveOk: 1, lastExitCode: 0 });
     await checks.runOnce(0);
     expect(checks.states()[0]?.state).toBe('ok');
-    expect(checks.effective(100n)).toBe(100n);
+    expect(effectiveValor({ baseValor: 100n, valorPenalty: checks.penalty() })).toBe(100n);
     expect(changes).toEqual([30n, 0n]);
   });
 
@@ -62,7 +63,9 @@ describe('ValorChecks', () => {
     b.set(2);
     await Promise.all([checks.runOnce(0), checks.runOnce(1)]);
     expect(checks.penalty()).toBe(15n);
-    expect(checks.effective(18446744073709551615n)).toBe(18446744073709551600n);
+    expect(effectiveValor({ baseValor: 18446744073709551615n, valorPenalty: checks.penalty() })).toBe(
+      18446744073709551600n,
+    );
   });
 
   it('counts a hung check as failed and kills its process group', async () => {
@@ -102,7 +105,7 @@ describe('ValorChecks', () => {
     a.set(1);
     checks.start();
     expect(await eventually(() => changes.length === 1)).toBe(true);
-    expect(checks.effective(10n)).toBe(3n);
+    expect(effectiveValor({ baseValor: 10n, valorPenalty: checks.penalty() })).toBe(3n);
     a.set(0);
     expect(await eventually(() => changes.length === 2)).toBe(true);
     expect(changes).toEqual([7n, 0n]);

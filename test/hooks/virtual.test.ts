@@ -17,6 +17,7 @@ import {
   type WorkLease,
 } from '../../src/hooks/index.js';
 import type { LegionView } from '../../src/legion/types.js';
+import { effectiveValor } from '../../src/legion/valor.js';
 import { FakeSpawner, FakeTimers, fakeGuard, settle } from './fakes.js';
 import { legionEvent, OTHER, recordingLogger, SELF } from './helpers.js';
 
@@ -273,7 +274,7 @@ describe('ValorChecks on fake time', () => {
     await timers.advance(3000);
     expect(spawner.startsOf('chk')).toEqual([0, 1050, 2100, 3150, 4200, 5250]);
     expect(changes.at(-1)).toEqual([4250, 5n]);
-    expect(checks.effective(100n)).toBe(95n);
+    expect(effectiveValor({ baseValor: 100n, valorPenalty: checks.penalty() })).toBe(95n);
     const stopping = checks.stop();
     await timers.advance(1000);
     await stopping;
@@ -309,7 +310,7 @@ describe('LordWork on fakes', () => {
       now: () => timers.now(),
       stateDir: null,
       onLordHookFailed: () => {},
-      onEffectiveValor: () => {},
+      onValorPenalty: () => {},
       spawner,
       guarded: fakeGuard(spawner, timers),
       timers,

@@ -91,6 +91,7 @@ const fake: Machine<FakeState, Announce> = {
     quorum: 1,
     quorumMet: true,
     votes: 1,
+    baseValor: 0n,
     valor: 1n,
     draining: false,
     drainingUntilMs: null,

@@ -25,6 +25,7 @@ import type {
   StepResult,
   WorkLease,
 } from '../types.js';
+import { effectiveValor } from '../valor.js';
 import { ballot, checksumOf, countVotes } from './election.js';
 import { applyAnnounce, expireMembers, nextExpiry } from './members.js';
 import type { UwsgiParams, UwsgiState } from './types.js';
@@ -47,6 +48,8 @@ function init(params: LegionParams & { pid?: number }, ctx: Ctx): UwsgiState {
   const p: UwsgiParams = { ...params, pid: params.pid ?? 0 };
   return {
     params: p,
+    baseValor: p.valor,
+    valorPenalty: 0n,
     phase: 'starting',
     startedAtMs: null,
     members: [],
@@ -107,7 +110,12 @@ function onCommand(t: Turn, c: Command): void {
   const params = t.s.params;
   switch (c.type) {
     case 'set-valor':
-      t.s = { ...t.s, params: { ...params, valor: c.valor } };
+      t.s = withValor({ ...t.s, baseValor: c.valor });
+      t.announce = true;
+      break;
+    case 'set-penalty':
+      if (c.penalty < 0n) break;
+      t.s = withValor({ ...t.s, valorPenalty: c.penalty });
       t.announce = true;
       break;
     case 'set-scroll':
@@ -133,8 +141,9 @@ function onCommand(t: Turn, c: Command): void {
       t.effects.push({ type: 'await-hooks' });
       break;
     case 'reconfigure': {
-      const next: UwsgiParams = { ...params, ...c.params };
-      t.s = { ...t.s, params: next };
+      t.s = { ...t.s, params: { ...params, ...c.params } };
+      if (c.params.valor !== undefined) t.s = withValor({ ...t.s, baseValor: c.params.valor });
+      const next = t.s.params;
       if (next.valor !== params.valor || next.scroll !== params.scroll) t.announce = true;
       if (next.intervalMs !== params.intervalMs) {
         t.s = { ...t.s, nextAnnounceAtMs: Math.min(t.s.nextAnnounceAtMs, t.now + next.intervalMs) };
@@ -142,6 +151,11 @@ function onCommand(t: Turn, c: Command): void {
       break;
     }
   }
+}
+
+function withValor(s: UwsgiState): UwsgiState {
+  const valor = effectiveValor(s);
+  return valor === s.params.valor ? s : { ...s, params: { ...s.params, valor } };
 }
 
 function stepDown(t: Turn, forMs: number, reason: string): void {

@@ -1,5 +1,7 @@
 /** State of the uWSGI-compatible election core (`uwsgiMachine`). Plain data, never mutated in place. */
+
 import type { LegionParams } from '../types.js';
+import type { ValorParts } from '../valor.js';
 
 export interface UwsgiParams extends LegionParams {
   /** the master pid uWSGI announces; only used by uWSGI to spot its own looped-back packets */
@@ -28,7 +30,8 @@ export interface Candidate {
 
 export type UwsgiPhase = 'starting' | 'running' | 'releasing' | 'dead';
 
-export interface UwsgiState {
+export interface UwsgiState extends ValorParts {
+  /** params.valor is the effective valor (../valor.ts) */
   params: UwsgiParams;
   phase: UwsgiPhase;
   /** monotonic ms of the `start` input, null before it */

@@ -78,6 +78,7 @@ export function viewOf(s: UwsgiState, now: number): LegionView {
     self: selfInfo(s, now),
     lord: lordInfo(s, now),
     epoch: s.epoch,
+    baseValor: s.baseValor,
     quorum: s.params.quorum,
     quorumMet: s.quorumMet,
     votes: s.votes,
