@@ -1,7 +1,7 @@
 import type { ControlHandler } from '../control/handler.js';
 import type { ControlCommand, ControlReplies } from '../control/results.js';
+import { parseU64 } from '../control/values.js';
 import { LegiondError } from '../errors.js';
-import { U64_MAX } from '../u64.js';
 import type { LegionHost } from './legion-host.js';
 
 function str(args: Record<string, unknown>, key: string): string {
@@ -40,21 +40,16 @@ export class DaemonControl implements ControlHandler {
     }),
     'valor.get': (args) => this.host(args).valor(),
     'valor.set': (args) => {
-      const raw = str(args, 'valor');
-      if (!/^\d{1,20}$/.test(raw) || BigInt(raw) > U64_MAX) {
-        throw new LegiondError(
-          'ERR_INVALID_VALUE',
-          `valor must be an integer from 0 to ${U64_MAX}, got "${raw}"`,
-        );
-      }
+      // the same parser as legionctl's; the core refuses out-of-range values once more, as input
+      const valor = parseU64(str(args, 'valor'), 'valor');
       const host = this.host(args);
-      if (host.cfg.protocol === 'uwsgi' && BigInt(raw) > 65535n) {
+      if (host.cfg.protocol === 'uwsgi' && valor > 65535n) {
         throw new LegiondError(
           'ERR_INVALID_VALUE',
           'valor must be at most 65535 on a uwsgi legion (uWSGI keeps it in 16 bits)',
         );
       }
-      return host.setValor(BigInt(raw));
+      return host.setValor(valor);
     },
     'scroll.get': (args) => this.host(args).scroll(),
     'scroll.set': (args) => this.host(args).setScroll(str(args, 'scroll')),
