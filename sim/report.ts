@@ -114,7 +114,11 @@ export function formatReport(r: RunReport): string {
   }
   if (r.noteCount > 0) {
     const why =
-      r.protocol === 'uwsgi' ? 'uWSGI epochs are counted per node' : 'expected without a majority quorum';
+      r.protocol === 'uwsgi'
+        ? 'uWSGI epochs are counted per node'
+        : r.quorum * 2 > r.nodes
+          ? 'findings nothing could fence; each says why'
+          : 'expected without a majority quorum';
     kv('notes', `${r.noteCount} (${why})`);
     for (const v of r.notes.slice(0, 5)) lines.push(`    ${ms(v.atMs)} ${v.kind} ${v.node ?? ''}: ${v.text}`);
   }
