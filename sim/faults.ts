@@ -153,6 +153,10 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
         skip(`${node.name} is not running`);
         return;
       }
+      if (node.frozen && !action.host) {
+        skip(`${node.name}'s host is frozen (a crash with host: true resets it)`);
+        return;
+      }
       fault([slot], `crash ${who}${action.host ? ' with its host' : ''}`);
       node.crash(action.host ? 'host crash' : 'crash', action.host);
       if (action.restartAfterMs !== null) later(action.restartAfterMs, { type: 'restart', node: node.name });
@@ -167,6 +171,10 @@ export function applyAction<S>(sim: Simulation<S>, action: Action, followUp: boo
       if (action.restartAfterMs !== null) later(action.restartAfterMs, { type: 'restart', node: node.name });
       return;
     case 'restart':
+      if (node.frozen) {
+        skip(`${node.name}'s host is frozen`);
+        return;
+      }
       fault([slot], `${followUp ? 'scheduled ' : ''}restart ${who}${node.alive ? ' (killed first)' : ''}`);
       if (node.alive) node.crash('restart');
       node.start();

@@ -4,8 +4,8 @@
  * increasing epochs, must hold. Every node runs lord and unlord hooks, an attached daemon that is
  * slow to exit and a cron entry every second, on virtual processes under the guard contract.
  * Faults include pauses of legiond alone (its processes run on: the guard must stop them), kills
- * of legiond with its host alive (its processes live on until the guard reads EOF), crashes of
- * whole hosts, and flapping stepdowns. A failure shrinks to a short schedule, printed as scenario
+ * of legiond with its host alive (its processes live on until the guard reads EOF), crashes and
+ * freezes of whole hosts, and flapping stepdowns. A failure shrinks to a short schedule, printed as scenario
  * YAML that `npm run sim` can replay.
  */
 import fc from 'fast-check';
@@ -35,6 +35,8 @@ const fault = fc.oneof(
   fc.record({ partition: fc.record({ one_way: fc.record({ from: subset, to: subset }) }) }),
   fc.record({ heal: fc.constant(true) }),
   fc.record({ pause: fc.record({ node, for: seconds(0.2, 5) }) }),
+  // the whole host: its work beside a successor's is a note (README: the guard is frozen too)
+  fc.record({ freeze: fc.record({ node, for: seconds(0.2, 5) }) }),
   fc.record({ loss: fc.double({ min: 0, max: 0.6, noNaN: true }).map((x) => Math.round(x * 100) / 100) }),
   fc.record({ stepdown: fc.record({ node, for: seconds(0.5, 5) }) }),
   fc.record({
