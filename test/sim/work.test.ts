@@ -190,7 +190,9 @@ describe('the checker', () => {
     it('with lord_delay 0 the successor’s lord hook starts during it: a note', async () => {
       const r = await runScenarioAsync(scenarioFromObject(doc('0ms'), 'cut'), { seed: 1 });
       expect(r.report.violationCount).toBe(0);
-      expect(r.report.notes.some((v) => /lord hook span .* runs \(its packets do not reach n4/.test(v.text))).toBe(true);
+      expect(
+        r.report.notes.some((v) => /lord hook span .* runs \(its packets do not reach n4/.test(v.text)),
+      ).toBe(true);
     });
 
     it('a lord_delay longer than the unlord hook covers it', async () => {
