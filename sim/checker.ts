@@ -15,6 +15,7 @@
 import { LeaseCheck } from './lease-check.js';
 import { isAlive } from './observed.js';
 import type { TraceRecord } from './trace.js';
+import { hookEvents } from './work.js';
 import { WorkChecker } from './work-checker.js';
 import type { Simulation } from './world.js';
 
@@ -56,6 +57,10 @@ export class Checker<S> {
       (v, strict) => this.flag(v, strict),
       (slot) => this.name(slot),
       (from, to) => !sim.network.isBlocked(from, to),
+      (slot) => {
+        const n = sim.nodes[slot];
+        return n !== undefined && hookEvents(n.hooks).includes('unlord');
+      },
     );
   }
 

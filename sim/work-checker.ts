@@ -60,13 +60,16 @@ export class WorkChecker {
 
   /**
    * `strict`: findings are violations (majority quorum, epochs that fence); `flag` reports one;
-   * `name` names a slot; `reaches(a, b)`: whether packets from slot a reach slot b now.
+   * `name` names a slot; `reaches(a, b)`: whether packets from slot a reach slot b now;
+   * `unlordHook(slot)`: whether that node has an unlord hook to end a span (without one, a lord
+   * hook starts no span).
    */
   constructor(
     private readonly strict: boolean,
     private readonly flag: (v: Violation, strict: boolean) => void,
     private readonly name: (slot: number) => string,
     private readonly reaches: (from: number, to: number) => boolean,
+    private readonly unlordHook: (slot: number) => boolean,
   ) {}
 
   readonly listener = (r: TraceRecord): void => {
@@ -88,7 +91,8 @@ export class WorkChecker {
       if (r.op === 'start') this.begin(r, w);
       else this.end(r.t, (o) => o.what === w && o.slot === r.slot && o.pid === r.pid);
     } else if (w === 'hook-lord' && r.op === 'start') {
-      if (!this.open.some((o) => o.what === 'lord' && o.uuid === r.uuid)) this.begin(r, 'lord');
+      if (this.unlordHook(r.slot) && !this.open.some((o) => o.what === 'lord' && o.uuid === r.uuid))
+        this.begin(r, 'lord');
     } else if (w === 'hook-unlord' && r.op === 'exit') {
       this.end(r.t, (o) => o.what === 'lord' && o.uuid === r.uuid);
     }

@@ -177,6 +177,16 @@ describe('the checker', () => {
     );
   });
 
+  it('a lord hook without an unlord hook starts no span', async () => {
+    const sc = scenario('lord-crash', (s) => ({
+      ...s,
+      nodes: s.nodes.map((n) => ({ ...n, hooks: { ...n.hooks, events: ['lord'], durationMs: 100 } })),
+    }));
+    const r = await runScenarioAsync(sc, { seed: 1 });
+    expect(r.report.violationCount).toBe(0);
+    expect(r.report.work.started.lord).toBe(0);
+  });
+
   describe('a lord that loses its lease to a partition runs its unlord hook past the fence', () => {
     const doc = (lordDelay: string) => ({
       duration: '20s',
