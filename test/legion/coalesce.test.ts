@@ -97,8 +97,10 @@ describe('announce coalescing', () => {
     expect(sendsOf(n.packet(announce(A, { valor: 5n, vote: A, epoch: 4n }))).map((a) => a.epoch)).toEqual([
       4n,
     ]);
-    // a better candidate: the vote change goes out at once (with the epoch it burns)
-    const moved = sendsOf(n.packet(announce(C, { valor: 9n, epoch: 4n })));
+    // a better candidate: once A moves to it (the vote for A is a promise until then), the vote
+    // change goes out at once (with the epoch it burns)
+    expect(sendsOf(n.packet(announce(C, { valor: 9n, epoch: 4n })))).toEqual([]);
+    const moved = sendsOf(n.packet(announce(A, { valor: 5n, vote: C, epoch: 4n })));
     expect(moved.map((a) => [a.vote, a.epoch])).toEqual([[C, 5n]]);
   });
 

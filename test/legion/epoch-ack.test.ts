@@ -52,6 +52,9 @@ describe('epoch acknowledgement (quorum > 1)', () => {
     // B outranks A at the epoch the vote for A went out with: an acknowledgement given A can no
     // longer count for B
     n.packet(announce(B, { valor: 20n, vote: B, epoch: 1n }));
+    // the vote for A is a promise while A votes for itself; it moves when A does
+    expect(n.state.vote).toBe(A);
+    n.packet(announce(A, { valor: 9n, vote: B, epoch: 1n }));
     expect(n.state.vote).toBe(B);
     expect(n.state.maxEpoch).toBe(2n);
     expect(sendsOf(n.effects).at(-1)).toMatchObject({ vote: B, epoch: 2n });
@@ -66,6 +69,8 @@ describe('epoch acknowledgement (quorum > 1)', () => {
     // C proposes epoch 5, above the one the vote for A went out with: the new vote goes out at
     // 5 and acknowledges C, where a burn to 6 would have made C propose again
     n.packet(announce(C, { valor: 30n, vote: C, epoch: 5n }));
+    expect(n.state.vote).toBe(A);
+    n.packet(announce(A, { valor: 9n, vote: C, epoch: 5n }));
     expect(n.state.vote).toBe(C);
     expect(n.state.maxEpoch).toBe(5n);
     expect(sendsOf(n.effects).at(-1)).toMatchObject({ vote: C, epoch: 5n });

@@ -220,7 +220,7 @@ describe('the checker', () => {
    * majority quorum. A preempt_delay of a tolerance avoids it (test/sim/property.test.ts). When
    * the core is fixed this test fails: make it an `it` and move the scenario to the library.
    */
-  it.fails('known: a returning better candidate is elected while the isolated lord holds its lease', async () => {
+  it('a returning better candidate is not elected while the isolated lord holds its lease', async () => {
     const sc = scenarioFromObject(
       {
         duration: '10s',
