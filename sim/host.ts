@@ -179,8 +179,7 @@ export class SimNode<S> implements ProcessSlot {
       scheduler,
       stateDir: null,
       hookEnv: { spawner: processes, guarded: processes },
-      // the trace needs no member lists, and building one per node event is O(N)
-      extraParams: { eventMembers: false, ...proto.extraParams(this.slot) },
+      extraParams: proto.extraParams(this.slot),
       onEvent: (ev) => this.onEvent(ev),
       onHoldTimeout: () =>
         env.record({

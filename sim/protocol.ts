@@ -7,7 +7,7 @@
  */
 import { isLegiondError, LegiondError } from '../src/errors.js';
 import { type Announced, nativeHeartbeats } from '../src/legion/heard.js';
-import { type NativeState, nativeMachine } from '../src/legion/machine.js';
+import { type NativeState, nativeMachine, nativeMachineWith } from '../src/legion/machine.js';
 import type { Machine } from '../src/legion/types.js';
 import { uwsgiMachine } from '../src/legion/uwsgi/machine.js';
 import type { UwsgiState } from '../src/legion/uwsgi/types.js';
@@ -80,7 +80,8 @@ export const uwsgiProbe: LordProbe<UwsgiState> = probeOf(uwsgiMachine);
 const NATIVE_FOLD: FoldRule<Announce> = { announced: (p) => p, sender: (p) => p.uuid };
 
 /** the native core with its bulk heartbeat refresh (src/legion/heard.ts) */
-const withHeartbeats = { ...nativeMachine, ...nativeHeartbeats };
+// the trace needs no member lists, and building one per node event is O(N)
+const withHeartbeats = { ...nativeMachineWith({ eventMembers: false }), ...nativeHeartbeats };
 
 /** The native core with the real native codec. */
 export function nativeProtocol(scenario: Scenario, secure: boolean): SimProtocol<NativeState, Announce> {

@@ -75,7 +75,7 @@ export function emitEvent(
     epoch: type === 'lord' || type === 'unlord' ? st.s.lordEpoch : st.s.maxEpoch,
     self: selfInfo(st),
     lord: lordInfo(st),
-    members: st.s.params.eventMembers === false ? [] : membersSnapshot(st),
+    members: st.s.eventMembers ? membersSnapshot(st) : [],
     atMs: st.now,
   };
   // set when present rather than spread in: a forming legion makes N² member events

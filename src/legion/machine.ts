@@ -117,16 +117,30 @@ function step(state: NativeState, input: Input, ctx: Ctx): StepResult<NativeStat
   return { state: st.s, effects: st.effects, wakeAt: planWake(st) };
 }
 
-export const nativeMachine: Machine<NativeState, Announce> = {
-  init: initialState,
-  step,
-  view: nativeView,
-  workLease: nativeWorkLease,
-  status: (s) => ({
-    phase: s.phase,
-    lord: s.lord,
-    lordEpoch: s.lordEpoch,
-    maxEpoch: s.maxEpoch,
-    vote: s.vote,
-  }),
-};
+export interface NativeMachineOptions {
+  /**
+   * Whether hook events carry the full member list (default true). The simulator turns it off:
+   * a sorted snapshot per node event is O(N), and a thousand nodes starting at once make a
+   * million node events.
+   */
+  eventMembers?: boolean;
+}
+
+export function nativeMachineWith(opts: NativeMachineOptions = {}): Machine<NativeState, Announce> {
+  const eventMembers = opts.eventMembers ?? true;
+  return {
+    init: (params, ctx) => initialState(params, ctx, eventMembers),
+    step,
+    view: nativeView,
+    workLease: nativeWorkLease,
+    status: (s) => ({
+      phase: s.phase,
+      lord: s.lord,
+      lordEpoch: s.lordEpoch,
+      maxEpoch: s.maxEpoch,
+      vote: s.vote,
+    }),
+  };
+}
+
+export const nativeMachine: Machine<NativeState, Announce> = nativeMachineWith();

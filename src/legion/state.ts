@@ -50,6 +50,8 @@ export interface Release {
 export interface NativeState extends ValorParts {
   /** `valor` is the effective valor (valor.ts); the base and the penalty are kept beside */
   readonly params: LegionParams;
+  /** whether events carry the member list (nativeMachineWith) */
+  readonly eventMembers: boolean;
   readonly phase: Phase;
   readonly startedAtMs: number | null;
   readonly lastStepMs: number;
@@ -83,10 +85,11 @@ export interface NativeState extends ValorParts {
   readonly release: Release | null;
 }
 
-export function initialState(params: LegionParams, ctx: Ctx): NativeState {
+export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true): NativeState {
   const peers = new PeerTable();
   const state: NativeState = {
     params: { ...params },
+    eventMembers,
     baseValor: params.valor,
     valorPenalty: 0n,
     phase: 'starting',

@@ -36,12 +36,6 @@ export interface LegionParams {
   scroll: Uint8Array;
   /** highest epoch known from a previous run (state directory), 0n when none */
   initialEpoch: bigint;
-  /**
-   * Whether hook events carry the full member list (default true). The simulator turns it off:
-   * a sorted snapshot per node event is O(N), and a thousand nodes starting at once make a
-   * million node events.
-   */
-  eventMembers?: boolean;
 }
 
 export interface Ctx {
@@ -99,7 +93,7 @@ export interface LegionEvent {
   member?: MemberInfo;
   /** why, for node-left ('timeout' | 'death') and unlord ('lease' | 'preempted' | 'stepdown' | 'shutdown' | 'epoch' | …) */
   reason?: string;
-  /** every live member, self included, by UUID; empty when `eventMembers` is false */
+  /** every live member, self included, by UUID; empty from a core made without member lists (nativeMachineWith) */
   members: MemberInfo[];
   atMs: number;
 }
