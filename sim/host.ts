@@ -1,6 +1,6 @@
 /**
  * One node slot of the simulation: the daemon's own wiring of a legion (src/daemon/legion-node.ts:
- * LegionRunner and LordWork, as LegionHost runs them) on simulated ends: sim/process.ts (clock
+ * LegionRunner and LegionWork, as LegionHost runs them) on simulated ends: sim/process.ts (clock
  * and timers on the event queue, a socket on the simulated network, the real codecs) and
  * sim/spawner.ts (virtual processes and guards for the hooks, cron runs and attached daemons).
  * A slot keeps its name, network position and host (with the processes on it) across restarts;

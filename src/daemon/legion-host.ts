@@ -6,8 +6,8 @@ import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '.
 import { EpochStore } from './epoch-store.js';
 import { createLegionNode, type HookEnv, type LegionNode } from './legion-node.js';
 import { type Clock, type LegionRunner, type Scheduler, systemClock } from './legion-runner.js';
+import { type LegionWork, workStopBoundMs } from './legion-work.js';
 import type { Logger } from './logger.js';
-import { type LordWork, workStopBoundMs } from './lord-work.js';
 import { type ProtocolPair, setupProtocol } from './protocol-setup.js';
 
 const text = new TextDecoder();
@@ -137,7 +137,7 @@ export class LegionHost {
     return this.node.runner;
   }
 
-  private get work(): LordWork {
+  private get work(): LegionWork {
     return this.node.work;
   }
 

@@ -21,7 +21,7 @@ import {
 import type { LegionEvent, LegionParams, Machine } from '../legion/types.js';
 import type { Transport } from '../transport/types.js';
 import { LegionRunner, type RunnerLogger } from './legion-runner.js';
-import { LordWork } from './lord-work.js';
+import { LegionWork } from './legion-work.js';
 import { type Clock, type Scheduler, systemScheduler, withSystemTimers } from './scheduler.js';
 import type { WireCodec } from './wire.js';
 
@@ -83,7 +83,7 @@ export function legionTunables(cfg: LegionConfig, valor: bigint) {
 /** A legion's runner and lord-only work, wired; see the module comment. */
 export class LegionNode<S, P> {
   readonly runner: LegionRunner<S, P>;
-  readonly work: LordWork;
+  readonly work: LegionWork;
   readonly params: LegionParams & Record<string, unknown>;
   private cfg: LegionConfig;
 
@@ -94,7 +94,7 @@ export class LegionNode<S, P> {
     const env = o.hookEnv ?? {};
     const timers = env.timers ?? (virtual ? timersFrom(scheduler) : undefined);
     const schedule = env.schedule ?? (virtual && timers ? timerSchedule(timers) : undefined);
-    this.work = new LordWork({
+    this.work = new LegionWork({
       config: o.config,
       logger: o.logger,
       now: () => scheduler.mono(),

@@ -141,7 +141,10 @@ export class HookRunner {
       try {
         await job.run();
       } catch (e) {
-        this.init.logger.error({ legion: this.init.legion, task: job.name, err: e }, 'lord-work task failed');
+        this.init.logger.error(
+          { legion: this.init.legion, task: job.name, err: e },
+          'queued work task failed',
+        );
       }
       return;
     }

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.js';
+import { LegionWork } from '../../src/daemon/legion-work.js';
 import type { Logger } from '../../src/daemon/logger.js';
-import { LordWork } from '../../src/daemon/lord-work.js';
 import {
   CronRunner,
   DaemonSupervisor,
@@ -282,7 +282,7 @@ describe('ValorChecks on fake time', () => {
   });
 });
 
-describe('LordWork on fakes', () => {
+describe('LegionWork on fakes', () => {
   it('hooks, daemons, cron and checks all run on the injected spawner, guard and timers', async () => {
     const config = parseConfigText(
       `legions:
@@ -303,7 +303,7 @@ describe('LordWork on fakes', () => {
       if (p.text !== 'daemon') p.exitAfter(p.text.endsWith('hook') ? 100 : 5);
     });
     const view = { legion: 'web', self: SELF, lord: SELF, epoch: 3n, members: [SELF, OTHER] } as LegionView;
-    const work = new LordWork({
+    const work = new LegionWork({
       config,
       logger: recordingLogger() as unknown as Logger,
       view: () => view,

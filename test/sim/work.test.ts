@@ -1,6 +1,6 @@
 /**
  * "Exactly one" on the simulated legion: the hosts run the daemon's own lord-only work
- * (src/daemon/legion-node.ts: LegionRunner + LordWork) on virtual processes and guards, and
+ * (src/daemon/legion-node.ts: LegionRunner + LegionWork) on virtual processes and guards, and
  * sim/work-checker.ts finds overlapping workloads. The work-* scenarios must have none; the
  * checker must fail when the guard contract is broken; the README's exceptions are notes.
  */

@@ -45,7 +45,7 @@ export function workStopBoundMs(cfg: LegionConfig): number {
   return Math.max(1000, ...cfg.daemons.map((d) => d.graceMs));
 }
 
-export interface LordWorkOptions {
+export interface LegionWorkOptions {
   config: LegionConfig;
   logger: HookLogger;
   view: () => LegionView;
@@ -76,7 +76,7 @@ export interface LordWorkOptions {
  * only after the lord hooks have finished (which took it). The core's release waits for that
  * queue to drain, so a successor is not elected while this node's workload still runs.
  */
-export class LordWork {
+export class LegionWork {
   readonly lease: LeaseCell;
   private readonly hooks: HookRunner;
   private cron: CronRunner;
@@ -86,7 +86,7 @@ export class LordWork {
   private lord = false;
   private closed = false;
 
-  constructor(private readonly o: LordWorkOptions) {
+  constructor(private readonly o: LegionWorkOptions) {
     this.cfg = o.config;
     this.lease = new LeaseCell(o.now);
     this.hooks = new HookRunner({
