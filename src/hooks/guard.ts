@@ -97,13 +97,14 @@ while :; do
   [[ -n $st ]] && ((left_kill < kill_at)) && kill_at=$left_kill
   if ((now >= kill_at)); then
     if [[ -n $st ]]; then
+      # a SIGKILLed process takes a moment to die: the next turn (10 ms on) scans again and
+      # relays once none is left; killing the group here would lose the workload's exit status
       kill -KILL "\${others[@]}" 2>/dev/null
-      scan
-      ((\${#others[@]})) || relay
+    else
+      ((eof)) || echo "legiond-guard: lease deadline passed; killing the workload's process group" >&2
+      # (the guard is always spawned as a group leader; the fallback only keeps a mistake bounded)
+      kill -KILL -- -$$ 2>/dev/null || { kill -KILL "$child"; kill -KILL $$; }
     fi
-    ((eof)) || echo "legiond-guard: lease deadline passed; killing the workload's process group" >&2
-    # (the guard is always spawned as a group leader; the fallback only keeps a mistake bounded)
-    kill -KILL -- -$$ 2>/dev/null || { kill -KILL "$child"; kill -KILL $$; }
   fi
   if ((!termed && now >= term_at)); then
     termed=1
