@@ -6,6 +6,7 @@ import type { ControlCommand, ControlEvent, ControlReplies, ValorResult } from '
 import { formatDuration, parseDuration, parseU64 } from '../control/values.js';
 import { isLegiondError, LegiondError } from '../errors.js';
 import { flattenMembers, formatEvent, formatMembersTable, formatStatus } from './format.js';
+import { packageVersion } from './version.js';
 
 const DEFAULT_CONTROL = '/run/legiond/legiond.sock';
 const DEFAULT_STEPDOWN = '60s';
@@ -61,6 +62,7 @@ async function readScrollFile(file: string): Promise<string> {
 function buildProgram(): Command {
   const program = new Command('legionctl')
     .description('Control a running legiond over its local socket')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .option('--control <path>', 'control socket', process.env.LEGIOND_CONTROL ?? DEFAULT_CONTROL)
     .option('--json', 'print machine-readable JSON')
     .option('--timeout <duration>', 'how long to wait for the daemon', '10s')

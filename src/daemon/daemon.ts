@@ -5,6 +5,7 @@ import { type ControlServer, startControlServer } from '../control/server.js';
 import { DaemonControl } from './control-handler.js';
 import { LegionHost } from './legion-host.js';
 import type { Logger } from './logger.js';
+import type { DaemonObserver } from './observer.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
 
 export interface DaemonOptions {
@@ -14,6 +15,8 @@ export interface DaemonOptions {
   reload: (() => Promise<LegiondConfig>) | null;
   /** upper bound on a clean shutdown, whatever the hooks do */
   shutdownDeadlineMs?: number;
+  /** told of readiness, reloads and shutdown (the sd_notify speaker) */
+  observer?: DaemonObserver;
 }
 
 /** what a reload compares to decide whether a legion's socket or codec must change */
@@ -87,6 +90,7 @@ export class Daemon {
     for (const host of acquired) {
       host.run();
       this.hosts.push(host);
+      this.o.observer?.legionRunning(host);
     }
     this.o.logger.info(
       { control: this.controlPath, legions: this.hosts.map((h) => h.name) },
@@ -110,7 +114,15 @@ export class Daemon {
     }
     if (lc.insecure)
       this.o.logger.warn({ legion: lc.name }, 'insecure: announces are sent and accepted unauthenticated');
-    return new LegionHost({ config: lc, uuid, logger: this.o.logger, stateDir: this.stateDir });
+    const observer = this.o.observer;
+    const host: LegionHost = new LegionHost({
+      config: lc,
+      uuid,
+      logger: this.o.logger,
+      stateDir: this.stateDir,
+      ...(observer ? { onStep: () => observer.stepped(host) } : {}),
+    });
+    return host;
   }
 
   /** a legion added by a reload: acquire and run it at once; a failure is logged, not fatal */
@@ -128,10 +140,12 @@ export class Daemon {
     }
     host.run();
     this.hosts.push(host);
+    this.o.observer?.legionRunning(host);
     return true;
   }
 
   private async leaveLegion(h: LegionHost): Promise<void> {
+    this.o.observer?.legionLeaving(h);
     await h.leave();
     this.hosts = this.hosts.filter((x) => x !== h);
     if (this.hosts.length === 0) {
@@ -155,9 +169,18 @@ export class Daemon {
       this.o.logger.warn('SIGHUP: configuration came from flags; nothing to reload');
       return;
     }
+    this.o.observer?.reloading();
+    try {
+      await this.reloadFile(this.o.reload);
+    } finally {
+      this.o.observer?.reloaded();
+    }
+  }
+
+  private async reloadFile(load: () => Promise<LegiondConfig>): Promise<void> {
     let next: LegiondConfig;
     try {
-      next = await this.o.reload();
+      next = await load();
     } catch (e) {
       this.o.logger.error({ err: e }, 'SIGHUP: new configuration rejected; keeping the old one');
       return;
@@ -236,6 +259,7 @@ export class Daemon {
   }
 
   private async doStop(): Promise<void> {
+    this.o.observer?.stopping();
     // let a start under way finish taking (or giving back) its resources first
     await this.starting?.catch(() => undefined);
     const deadline = this.o.shutdownDeadlineMs ?? 30_000;
@@ -251,5 +275,6 @@ export class Daemon {
     this.control = null;
     await this.lock?.release();
     this.lock = null;
+    await this.o.observer?.close().catch(() => undefined);
   }
 }

@@ -24,6 +24,8 @@ export interface HostOptions {
   scheduler?: Scheduler;
   /** what lord-only work runs on; default real processes and the bash guard */
   hookEnv?: HookEnv;
+  /** after every step of the core, from the runner's own loop (the sd_notify watchdog) */
+  onStep?: () => void;
 }
 
 export type EventListener = (event: PublicEvent) => void;
@@ -114,6 +116,7 @@ export class LegionHost {
       ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
       extraParams: pair.extraParams,
       onEvent: (ev) => this.onEvent(ev),
+      ...(this.o.onStep ? { onStep: this.o.onStep } : {}),
     });
     this.node = node;
     log.info(
