@@ -5,6 +5,7 @@ import type { FlagOptions, LegiondConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { notifierFromEnv } from '../daemon/notify/sd-notifier.js';
+import { shutdownDeadlineMs } from '../daemon/shutdown-deadline.js';
 import { isLegiondError } from '../errors.js';
 import { packageVersion } from './version.js';
 
@@ -127,7 +128,7 @@ async function run(opts: Record<string, unknown>): Promise<void> {
   }
   const { config, reload } = loaded;
   const logger = createLogger({ level: config.logLevel });
-  const deadline = Math.max(...config.legions.map((l) => l.holdTimeoutMs + l.hookTimeoutMs + 5_000));
+  const deadline = shutdownDeadlineMs(config);
   const observer = notifierFromEnv(process.env, logger);
   const daemon = new Daemon({
     config,

@@ -141,12 +141,10 @@ export class SdNotifier implements DaemonObserver {
     t.statusAt = now;
     if (!t.joined) {
       const heard = v.lord !== null || v.members.some((m) => !m.self);
-      if (heard || now - t.startedAt >= JOIN_GRACE_INTERVALS * t.legion.cfg.intervalMs) {
-        t.joined = true;
-        this.checkReady();
-      }
+      t.joined = heard || now - t.startedAt >= JOIN_GRACE_INTERVALS * t.legion.cfg.intervalMs;
     }
     t.status = t.joined ? legionStatus(t.legion.name, v) : `${t.legion.name}: joining`;
+    if (t.joined) this.checkReady();
     this.publishStatus();
   }
 
