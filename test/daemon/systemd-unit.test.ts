@@ -66,6 +66,26 @@ describe('config/legiond.service', () => {
     expect(bad.stderr).toMatch(/notify access/i);
   });
 
+  it("the README's lord-only unit passes systemd-analyze verify next to it", () => {
+    requireBuild();
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /```ini\n(# \/etc\/systemd\/system\/orchestrator\.service[^\n]*\n[\s\S]*?)```/.exec(
+      readme,
+    )?.[1];
+    expect(block).toContain('StopPropagatedFrom=legiond.service');
+    dir = mkdtempSync(join(tmpdir(), 'legiond-unit-'));
+    writeFileSync(
+      join(dir, 'legiond.service'),
+      readFileSync(UNIT, 'utf8').replaceAll(INSTALLED_BINARY, LEGIOND),
+    );
+    const app = join(dir, 'orchestrator.service');
+    // the application's binary does not exist here; any executable stands in for it
+    writeFileSync(app, block!.replace('/usr/bin/orchestrator', '/bin/sleep infinity'));
+    const r = spawnSync('systemd-analyze', ['verify', app], { encoding: 'utf8', timeout: 30_000 });
+    if (r.error) throw new Error(`systemd-analyze is required (Debian package: systemd): ${r.error.message}`);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+
   it('says what the README promises of it', () => {
     const s = settings(readFileSync(UNIT, 'utf8'));
     expect(s.get('Type')).toEqual(['notify']);
