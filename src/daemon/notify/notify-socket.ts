@@ -115,7 +115,14 @@ export class NotifySocket {
     // a write to a helper that just died must not become an uncaught EPIPE in legiond
     child.stdin?.on('error', () => undefined);
     child.on('error', (e) => {
-      this.o.logger.error({ err: e }, 'sd_notify: perl helper failed (is perl installed?)');
+      // not the whole error: its spawnargs would put the helper's script in every line
+      const code = (e as NodeJS.ErrnoException).code;
+      this.o.logger.error({ code, reason: e.message }, 'sd_notify: perl helper failed (is perl installed?)');
+      // a spawn that failed may never report an exit
+      if (child.pid === undefined) {
+        if (this.child === child) this.child = null;
+        this.scheduleRestart();
+      }
     });
     createInterface({ input: child.stderr! }).on('line', (line) =>
       this.o.logger.warn({ helper: line }, 'sd_notify: helper reported a problem'),

@@ -41,6 +41,8 @@ export interface SdNotifierOptions {
   monotonicUsec?: () => bigint;
   /** a timer for the end of a legion's grace; setTimeout by default */
   setTimer?: (f: () => void, ms: number) => void;
+  /** where a failure of the notifier itself is reported; it never reaches the runner */
+  logger?: Pick<Logger, 'error'>;
 }
 
 interface Tracked {
@@ -104,10 +106,15 @@ export class SdNotifier implements DaemonObserver {
   stepped(legion: ObservedLegion): void {
     const t = this.legions.get(legion.name);
     if (!t || t.legion !== legion || this.stopped) return;
-    const now = this.now();
-    t.lastStepAt = now;
-    if (!t.joined || now - t.statusAt >= STATUS_EVERY_MS) this.look(t, now);
-    this.watchdog(now);
+    try {
+      const now = this.now();
+      t.lastStepAt = now;
+      if (!t.joined || now - t.statusAt >= STATUS_EVERY_MS) this.look(t, now);
+      this.watchdog(now);
+    } catch (e) {
+      // called from inside the runner's step: a throw here would stop the election loop
+      this.o.logger?.error({ err: e, legion: legion.name }, 'sd_notify: could not report a step');
+    }
   }
 
   reloading(): void {
@@ -225,7 +232,7 @@ export function notifierFromEnv(env: NodeJS.ProcessEnv, logger: Logger): SdNotif
     logger.warn({ watchdogUsec: usec }, 'WATCHDOG_USEC is not a positive integer; no watchdog pings');
   let notifier: SdNotifier | null = null;
   const sink = new NotifySocket({ path, logger, onRestart: () => notifier?.resend() });
-  notifier = new SdNotifier({ sink, watchdogEveryMs });
+  notifier = new SdNotifier({ sink, watchdogEveryMs, logger });
   logger.info({ notifySocket: path, watchdogEveryMs }, 'sd_notify: speaking to systemd');
   return notifier;
 }
