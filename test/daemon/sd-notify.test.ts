@@ -146,7 +146,7 @@ describe('sd_notify', () => {
 
     p.kill('SIGSTOP');
     // a ping written just before the stop may still be on its way
-    await sleep(300);
+    await sleep(500);
     const stoppedMark = l.mark();
     await sleep(1500);
     expect(l.count('WATCHDOG', stoppedMark)).toBe(0);
