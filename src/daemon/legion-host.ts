@@ -312,7 +312,11 @@ export class LegionHost {
  * Peer learning runs for a native legion with unicast peers and a secret: hints are sealed with
  * the legion's key, and without one anyone could add destinations.
  */
-async function learningOf(cfg: LegionConfig, uuid: string, log: Logger): Promise<LearningOptions | undefined> {
+async function learningOf(
+  cfg: LegionConfig,
+  uuid: string,
+  log: Logger,
+): Promise<LearningOptions | undefined> {
   if (!cfg.learnPeers || cfg.protocol !== 'native' || cfg.peers.length === 0) return undefined;
   const keys = await legionKeys(cfg);
   if (keys === null) {

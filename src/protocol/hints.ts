@@ -10,7 +10,16 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Reader, utf8, Writer } from './bytes.js';
-import { KEY_BYTES, KEY_ID_BYTES, type KeyRing, keyId, NONCE_BYTES, open, seal, TAG_BYTES } from './crypto.js';
+import {
+  KEY_BYTES,
+  KEY_ID_BYTES,
+  type KeyRing,
+  keyId,
+  NONCE_BYTES,
+  open,
+  seal,
+  TAG_BYTES,
+} from './crypto.js';
 import { protocolError } from './errors.js';
 import { U64_MAX } from './limits.js';
 import { UUID_BYTES, uuidFromBytes, uuidToBytes } from './uuid.js';
@@ -49,7 +58,8 @@ function hintKey(announceKey: Uint8Array): { key: Uint8Array; id: Uint8Array } {
 // addresses travel as their text (at most 45 bytes): the receiver checks it with isIP, and no
 // hand-written IPv6 packing can disagree with what dgram reports as a source address
 function writeAddress(w: Writer, a: HintAddress): void {
-  if (isIP(a.address) === 0) throw protocolError('ERR_MALFORMED', `hint address ${a.address} is not an IP address`);
+  if (isIP(a.address) === 0)
+    throw protocolError('ERR_MALFORMED', `hint address ${a.address} is not an IP address`);
   if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535)
     throw protocolError('ERR_MALFORMED', `hint port ${a.port} out of range`);
   const text = utf8(a.address, 'address');
@@ -84,7 +94,9 @@ export class HintCodec {
   encode(h: Hint): Uint8Array {
     if (h.seq <= 0n || h.seq > U64_MAX) throw protocolError('ERR_LIMIT', 'hint seq out of range');
     const addresses = h.addresses.slice(0, MAX_HINT_ADDRESSES);
-    const w = new Writer(UUID_BYTES + 17 + addresses.reduce((n, a) => n + 3 + Buffer.byteLength(a.address), 0));
+    const w = new Writer(
+      UUID_BYTES + 17 + addresses.reduce((n, a) => n + 3 + Buffer.byteLength(a.address), 0),
+    );
     uuidToBytes(h.uuid, w.bytes, 0);
     w.pos = UUID_BYTES;
     w.u64(h.seq);

@@ -38,13 +38,22 @@ export class LearnedPeers {
   private readonly seqs = new Map<string, bigint>();
   /** where this node's own hints came back from: never a destination */
   private readonly self = new Set<string>();
+  /** seeds a hint came from, until when: vouched for in hints, but sent to as seeds anyway */
+  private readonly seedsHeard = new Map<string, { address: HintAddress; untilMs: number }>();
   /** addresses not taken because the set was full */
   refused = 0;
 
   constructor(private readonly o: LearnedOptions) {}
 
   /** An authenticated hint from `from`; `selfUuid` is this node's UUID. */
-  take(h: Hint, from: HintAddress, selfUuid: string, nowMs: number, wallMs: number): HintOutcome {
+  take(
+    h: Hint,
+    from: HintAddress,
+    selfUuid: string,
+    nowMs: number,
+    wallMs: number,
+    isSeed: (a: HintAddress) => boolean = () => false,
+  ): HintOutcome {
     const here = key(from);
     if (h.uuid === selfUuid) {
       this.self.add(here);
@@ -61,6 +70,14 @@ export class LearnedPeers {
     this.prune(nowMs);
     const until = nowMs + this.o.ttlMs;
     let grew = false;
+    if (isSeed(from)) {
+      // a seed takes no room in the table: it is a destination whatever the hints say
+      const known = this.seedsHeard.has(here);
+      this.seedsHeard.set(here, { address: { address: from.address, port: from.port }, untilMs: until });
+      this.entries.delete(here);
+      for (const a of h.addresses) if (this.suggest(a, until, isSeed)) grew = true;
+      return { verdict: known ? 'known' : 'learned', grew };
+    }
     const existing = this.entries.get(here);
     const wasKnown = existing?.uuid === h.uuid;
     // a member that moved: its old address goes at once rather than at expiry
@@ -69,15 +86,20 @@ export class LearnedPeers {
       existing.uuid = h.uuid;
       existing.untilMs = until;
     } else grew = this.add({ address: from.address, port: from.port, uuid: h.uuid, untilMs: until });
-    for (const a of h.addresses) {
-      const k = key(a);
-      if (this.self.has(k)) continue;
-      const e = this.entries.get(k);
-      if (e) {
-        if (e.uuid === null) e.untilMs = until;
-      } else if (this.add({ address: a.address, port: a.port, uuid: null, untilMs: until })) grew = true;
-    }
+    for (const a of h.addresses) if (this.suggest(a, until, isSeed)) grew = true;
     return { verdict: wasKnown ? 'known' : 'learned', grew };
+  }
+
+  /** true when the address is new to the table */
+  private suggest(a: HintAddress, untilMs: number, isSeed: (a: HintAddress) => boolean): boolean {
+    const k = key(a);
+    if (this.self.has(k) || isSeed(a)) return false;
+    const e = this.entries.get(k);
+    if (e) {
+      if (e.uuid === null) e.untilMs = untilMs;
+      return false;
+    }
+    return this.add({ address: a.address, port: a.port, uuid: null, untilMs });
   }
 
   /** every live learned address: where announces and hints go besides the seeds */
@@ -90,7 +112,9 @@ export class LearnedPeers {
   confirmed(nowMs: number): HintAddress[] {
     this.prune(nowMs);
     const out: HintAddress[] = [];
-    for (const e of this.entries.values()) if (e.uuid !== null) out.push({ address: e.address, port: e.port });
+    for (const s of this.seedsHeard.values()) out.push(s.address);
+    for (const e of this.entries.values())
+      if (e.uuid !== null) out.push({ address: e.address, port: e.port });
     return out;
   }
 
@@ -113,5 +137,6 @@ export class LearnedPeers {
 
   private prune(nowMs: number): void {
     for (const [k, e] of this.entries) if (e.untilMs < nowMs) this.entries.delete(k);
+    for (const [k, s] of this.seedsHeard) if (s.untilMs < nowMs) this.seedsHeard.delete(k);
   }
 }

@@ -59,7 +59,7 @@ export class PeerLearning {
     this.table = new LearnedPeers({
       max: o.max,
       ttlMs: o.ttlMs,
-      replayWindowMs: o.replayWindowMs ?? 60_000,
+      replayWindowMs: o.replayWindowMs ?? 30_000,
     });
     // continues above any seq a previous life of this UUID used, as announces do
     this.seq = BigInt(Math.floor(clock.wall())) * 1000n;
@@ -99,7 +99,15 @@ export class PeerLearning {
     let grew: boolean;
     try {
       const hint = this.o.codec.decode(bytes);
-      ({ verdict, grew } = this.table.take(hint, from, this.o.uuid, this.clock.mono(), this.clock.wall()));
+      const seeds = new Set(this.seeds().map((a) => `${a.address}|${a.port}`));
+      ({ verdict, grew } = this.table.take(
+        hint,
+        from,
+        this.o.uuid,
+        this.clock.mono(),
+        this.clock.wall(),
+        (a) => seeds.has(`${a.address}|${a.port}`),
+      ));
       if (verdict === 'learned') this.logger.info({ uuid: hint.uuid, from }, 'learned a peer');
     } catch (err) {
       this.stats.hintsDropped++;
@@ -129,7 +137,9 @@ export class PeerLearning {
       sentAtMs: this.clock.wall(),
       addresses: this.table.confirmed(now),
     });
-    const to = unique([...this.seeds(), ...this.table.destinations(now)]).filter((a) => !this.table.isSelf(a));
+    const to = unique([...this.seeds(), ...this.table.destinations(now)]).filter(
+      (a) => !this.table.isSelf(a),
+    );
     this.stats.hintsSent++;
     this.sendTo(bytes, to);
   }

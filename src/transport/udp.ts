@@ -23,7 +23,10 @@ export interface UdpTransportDeps {
 }
 
 /** What a reload may change on an open socket without binding another one. */
-export type UdpTargets = Pick<UdpTransportOptions, 'multicast' | 'peers' | 'peerResolveIntervalMs' | 'learning'>;
+export type UdpTargets = Pick<
+  UdpTransportOptions,
+  'multicast' | 'peers' | 'peerResolveIntervalMs' | 'learning'
+>;
 
 export interface UdpTransport extends Transport {
   /** the bound address (useful with port 0) */

@@ -64,8 +64,12 @@ describe('peer hints', () => {
 
   it('refuses what it cannot send: a name, a port 0', () => {
     const c = new HintCodec(ring('s'));
-    expect(code(() => c.encode({ ...hint, addresses: [{ address: 'db.example', port: 1 }] }))).toBe('ERR_MALFORMED');
-    expect(code(() => c.encode({ ...hint, addresses: [{ address: '10.0.0.1', port: 0 }] }))).toBe('ERR_MALFORMED');
+    expect(code(() => c.encode({ ...hint, addresses: [{ address: 'db.example', port: 1 }] }))).toBe(
+      'ERR_MALFORMED',
+    );
+    expect(code(() => c.encode({ ...hint, addresses: [{ address: '10.0.0.1', port: 0 }] }))).toBe(
+      'ERR_MALFORMED',
+    );
   });
 
   it('any bytes decode or fail with a LegiondError, never anything else', () => {

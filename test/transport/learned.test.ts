@@ -7,7 +7,11 @@ const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
 const WALL = 1_700_000_000_000;
 const at = (port: number) => ({ address: '127.0.0.1', port });
-const hint = (uuid: string, seq: bigint, addresses = [] as Array<{ address: string; port: number }>): Hint => ({
+const hint = (
+  uuid: string,
+  seq: bigint,
+  addresses = [] as Array<{ address: string; port: number }>,
+): Hint => ({
   uuid,
   seq,
   sentAtMs: WALL,
@@ -70,5 +74,22 @@ describe('learned peers', () => {
     // room again once entries lapse
     expect(t.take(hint(B, 1n), at(7), SELF, 5000, WALL).verdict).toBe('learned');
     expect(t.size).toBe(1);
+  });
+});
+
+describe('learned peers and seeds', () => {
+  it('a seed takes no room, is vouched for once heard, and is never suggested into the table', () => {
+    const t = new LearnedPeers({ max: 1, ttlMs: 1000, replayWindowMs: 60_000 });
+    const seed = (a: { port: number }) => a.port === 1;
+    expect(t.take(hint(A, 1n, [at(2)]), at(1), SELF, 0, WALL, seed)).toEqual({
+      verdict: 'learned',
+      grew: true,
+    });
+    expect(ports(t.destinations(1))).toEqual([2]);
+    expect(ports(t.confirmed(1))).toEqual([1]);
+    t.take(hint(B, 1n, [at(1)]), at(2), SELF, 2, WALL, seed);
+    expect(t.refused).toBe(0);
+    expect(ports(t.confirmed(3))).toEqual([1, 2]);
+    expect(t.confirmed(5000)).toEqual([]);
   });
 });
