@@ -62,6 +62,8 @@ export function legionConfig(sc: Scenario, slot: number, n: NodeWork): LegionCon
     bind: { host: 'sim', port: slot },
     peers: [],
     peerResolveIntervalMs: 0,
+    learnPeers: false,
+    learnedPeersMax: 1,
     multicast: null,
     quorum: sc.quorum,
     intervalMs: t.intervalMs,

@@ -101,6 +101,11 @@ function formatLegionStatus(s: LegionStatus): string {
     ],
     ['rejected', rejected === '' ? 'none' : rejected],
   ];
+  const l = s.counters.learning;
+  if (l) {
+    const refused = l.learnRefused > 0 ? `, ${l.learnRefused} refused at the limit` : '';
+    rows.push(['learned', `${l.learnedPeers} peer address${l.learnedPeers === 1 ? '' : 'es'}${refused}`]);
+  }
   for (const c of s.checks) {
     const streak =
       c.consecutiveFail > 0 ? `${c.consecutiveFail} failed in a row` : `${c.consecutiveOk} ok in a row`;

@@ -74,6 +74,8 @@ export function configFromFlags(flags: FlagOptions, opts: { hostname?: () => str
     bind: flags.bind,
     peers: flags.peer,
     peer_resolve_interval: flags.peerResolveInterval,
+    learn_peers: flags.learnPeers,
+    learned_peers_max: num(flags.learnedPeersMax),
     multicast,
     quorum: num(flags.quorum),
     interval: flags.interval,

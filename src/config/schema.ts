@@ -126,6 +126,8 @@ const legionSchema = z
     bind: field((v) => parseAddress(v, { ipOnly: true, allowPortZero: true })),
     peers: z.array(field((v) => parseAddress(v, { ipOnly: false, allowPortZero: false }))).default([]),
     peer_resolve_interval: duration().default(30_000),
+    learn_peers: z.boolean().default(true),
+    learned_peers_max: intIn(1, 4096).default(128),
     multicast: multicastSchema.optional(),
     quorum: intIn(1, 65535).default(1),
     interval: duration().default(250),
@@ -192,6 +194,8 @@ const legionSchema = z
     bind: l.bind,
     peers: l.peers,
     peerResolveIntervalMs: l.peer_resolve_interval,
+    learnPeers: l.learn_peers,
+    learnedPeersMax: l.learned_peers_max,
     multicast: l.multicast
       ? {
           group: l.multicast.group,

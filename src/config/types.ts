@@ -58,6 +58,12 @@ export interface LegionConfig {
   bind: HostPort;
   peers: HostPort[];
   peerResolveIntervalMs: number;
+  /**
+   * peers are seeds: members heard through them are learned and sent to (native protocol with a
+   * secret only; see learningOf in daemon/legion-host.ts)
+   */
+  learnPeers: boolean;
+  learnedPeersMax: number;
   multicast: MulticastConfig | null;
   quorum: number;
   intervalMs: number;
@@ -114,6 +120,9 @@ export interface FlagOptions {
   /** repeatable HOST:PORT */
   peer?: string[];
   peerResolveInterval?: string;
+  /** commander's --no-learn-peers: false when given, else undefined or true */
+  learnPeers?: boolean;
+  learnedPeersMax?: string | number;
   /** GROUP:PORT */
   multicast?: string;
   multicastInterface?: string;

@@ -36,6 +36,14 @@ export interface LegionStatus {
     bytesSent: number;
     bytesReceived: number;
     rejected: Record<string, number>;
+    /** when peers are learned through seeds */
+    learning?: {
+      learnedPeers: number;
+      learnRefused: number;
+      hintsSent: number;
+      hintsReceived: number;
+      hintsDropped: number;
+    };
   };
   checks: CheckStatus[];
 }

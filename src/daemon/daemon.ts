@@ -20,7 +20,14 @@ export interface DaemonOptions {
 }
 
 /** what a reload compares to decide whether a legion's socket or codec must change */
-const socketKey = (l: LegionConfig) => [l.bind, l.peers, l.multicast, l.peerResolveIntervalMs];
+const socketKey = (l: LegionConfig) => [
+  l.bind,
+  l.peers,
+  l.multicast,
+  l.peerResolveIntervalMs,
+  l.learnPeers,
+  l.learnedPeersMax,
+];
 const codecKey = (l: LegionConfig) => [l.secretFile, l.acceptSecretFiles, l.insecure, l.uwsgi];
 
 /**

@@ -2,8 +2,11 @@ import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { stopLeftovers } from '../hooks/index.js';
 import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
+import { HintCodec } from '../protocol/hints.js';
+import type { LearningOptions } from '../transport/learning.js';
 import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
+import { legionKeys } from './key-ring.js';
 import { createLegionNode, type HookEnv, type LegionNode } from './legion-node.js';
 import { type Clock, type LegionRunner, type Scheduler, systemClock } from './legion-runner.js';
 import { type LegionWork, workStopBoundMs } from './legion-work.js';
@@ -85,11 +88,11 @@ export class LegionHost {
     const clock = this.clock;
     this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
     this.pair = await setupProtocol(cfg, () => clock.wall());
-    this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
+    const log = this.o.logger.child({ legion: cfg.name });
+    this.transport = await openUdpTransport(await this.udpOptions(cfg, log), log);
     if (this.o.stateDir) {
       // lord-only work a previous life of this daemon left behind (its guard was killed with it,
       // say) must be gone before this life's setup hook; the state_dir lock says it is ours
-      const log = this.o.logger.child({ legion: cfg.name });
       const stopped = await stopLeftovers(this.o.stateDir, cfg.name, log, workStopBoundMs(cfg));
       if (stopped > 0) log.warn({ stopped }, 'stopped lord-only work left by a previous run');
     }
@@ -129,6 +132,10 @@ export class LegionHost {
       'legion starting',
     );
     node.start();
+  }
+
+  private async udpOptions(cfg: LegionConfig, log: Logger): Promise<UdpTransportOptions> {
+    return udpOptions(cfg, await learningOf(cfg, this.o.uuid, log));
   }
 
   /** the scheduler's clock, or the one given, or the system's */
@@ -201,6 +208,7 @@ export class LegionHost {
         bytesReceived: t.bytesReceived,
         accepted: this.runner.counters.accepted,
         rejected: { ...this.runner.counters.rejected },
+        ...(t.learning ? { learning: t.learning } : {}),
       },
       checks: this.work.checkStates(),
     };
@@ -262,8 +270,9 @@ export class LegionHost {
       );
     const pair = what.codec ? await setupProtocol(next, () => clock.wall(), this.pair) : null;
     let fresh: UdpTransport | null = null;
-    if (what.socket) {
-      const opts = udpOptions(next);
+    // new secrets also re-key the peer hints
+    if (what.socket || what.codec) {
+      const opts = await this.udpOptions(next, log);
       const old = this.cfg.bind;
       if (next.bind.host === old.host && next.bind.port === old.port) await transport.retarget(opts);
       else fresh = await openUdpTransport(opts, log);
@@ -302,8 +311,34 @@ export class LegionHost {
   }
 }
 
-function udpOptions(cfg: LegionConfig): UdpTransportOptions {
+/**
+ * Peer learning runs for a native legion with unicast peers and a secret: hints are sealed with
+ * the legion's key, and without one anyone could add destinations.
+ */
+async function learningOf(
+  cfg: LegionConfig,
+  uuid: string,
+  log: Logger,
+): Promise<LearningOptions | undefined> {
+  if (!cfg.learnPeers || cfg.protocol !== 'native' || cfg.peers.length === 0) return undefined;
+  const keys = await legionKeys(cfg);
+  if (keys === null) {
+    log.info('peer learning needs a secret: sending only to the listed peers');
+    return undefined;
+  }
+  const hintEveryMs = Math.max(4 * cfg.intervalMs, 1000);
   return {
+    codec: new HintCodec(keys),
+    uuid,
+    max: cfg.learnedPeersMax,
+    hintEveryMs,
+    ttlMs: Math.max(3 * hintEveryMs, 2 * cfg.toleranceMs),
+  };
+}
+
+function udpOptions(cfg: LegionConfig, learning: LearningOptions | undefined): UdpTransportOptions {
+  return {
+    ...(learning ? { learning } : {}),
     bind: { address: cfg.bind.host, port: cfg.bind.port },
     ...(cfg.multicast
       ? {

@@ -4,8 +4,9 @@ import { LegiondError } from '../errors.js';
 import { nativeMachine } from '../legion/machine.js';
 import type { Machine } from '../legion/types.js';
 import { uwsgiMachine } from '../legion/uwsgi/machine.js';
-import { makeKeyRing, NativeDecoder, NativeEncoder } from '../protocol/native.js';
+import { NativeDecoder, NativeEncoder } from '../protocol/native.js';
 import { UwsgiCodec } from '../protocol/uwsgi/codec.js';
+import { legionKeys } from './key-ring.js';
 import type { WireCodec } from './wire.js';
 
 /** A core and the codec that speaks its packets, chosen by the legion's `protocol`. */
@@ -49,14 +50,7 @@ export async function setupProtocol(
       extraParams: { pid: process.pid },
     };
   }
-  let keys = null;
-  if (!cfg.insecure) {
-    if (!cfg.secretFile)
-      throw new LegiondError('ERR_CONFIG', `legion ${cfg.name}: secret_file or insecure is required`);
-    const secrets = [await readSecretFile(cfg.secretFile)];
-    for (const f of cfg.acceptSecretFiles) secrets.push(await readSecretFile(f));
-    keys = makeKeyRing(secrets, cfg.name);
-  }
+  const keys = await legionKeys(cfg);
   // seq starts from the wall clock (×1000), so a legion reopened under the same UUID after a
   // SIGHUP continues above the seqs its peers already accepted
   const fromClock = BigInt(Math.floor(wall())) * 1000n;

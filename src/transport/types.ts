@@ -1,3 +1,4 @@
+import type { LearningStats } from './learning.js';
 /** What the daemon needs from a network; node:dgram implements it, and so does the simulator. */
 export interface Datagram {
   bytes: Uint8Array;
@@ -11,6 +12,8 @@ export interface TransportStats {
   packetsReceived: number;
   bytesReceived: number;
   sendErrors: number;
+  /** present when the transport learns peers through seeds */
+  learning?: LearningStats;
 }
 
 export interface Transport {

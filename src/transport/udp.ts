@@ -2,6 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { LegiondError } from '../errors.js';
+import { isHintPacket } from '../protocol/hints.js';
+import { type LearningOptions, PeerLearning, unique } from './learning.js';
 import { defaultLookup, type LookupFn, PeerSet } from './peers.js';
 import type { Datagram, Transport, TransportStats } from './types.js';
 
@@ -11,6 +13,8 @@ export interface UdpTransportOptions {
   peers: Array<{ host: string; port: number }>;
   /** how often peer names are looked up again; 0 resolves them only at open */
   peerResolveIntervalMs: number;
+  /** learn the legion's other members through the peers (seeds); needs the legion's keys */
+  learning?: LearningOptions;
 }
 
 /** Seams for tests; the daemon passes none. */
@@ -19,7 +23,10 @@ export interface UdpTransportDeps {
 }
 
 /** What a reload may change on an open socket without binding another one. */
-export type UdpTargets = Pick<UdpTransportOptions, 'multicast' | 'peers' | 'peerResolveIntervalMs'>;
+export type UdpTargets = Pick<
+  UdpTransportOptions,
+  'multicast' | 'peers' | 'peerResolveIntervalMs' | 'learning'
+>;
 
 export interface UdpTransport extends Transport {
   /** the bound address (useful with port 0) */
@@ -72,7 +79,7 @@ export async function openUdpTransport(
       },
     );
   }
-  return new DgramTransport(socket, family as 4 | 6, mc, peers, lookup, logger);
+  return new DgramTransport(socket, family as 4 | 6, mc, peers, lookup, logger, opts.learning);
 }
 
 type Multicast = NonNullable<UdpTransportOptions['multicast']>;
@@ -129,6 +136,7 @@ class DgramTransport implements UdpTransport {
   };
   private closing: Promise<void> | null = null;
   private lastSendErrorLog = 0;
+  private learning: PeerLearning | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -137,14 +145,19 @@ class DgramTransport implements UdpTransport {
     private peers: PeerSet,
     private readonly lookup: LookupFn,
     private readonly logger: Logger,
+    learning?: LearningOptions,
   ) {
+    this.relearn(learning);
     socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
     // an ICMP error or similar must not become an unhandled 'error' event and crash the daemon
     socket.on('error', (err) => logger.warn({ err: err.message }, 'UDP socket error'));
   }
 
   send(bytes: Uint8Array): void {
-    const dests = this.destinations();
+    this.sendEach(bytes, this.destinations());
+  }
+
+  private sendEach(bytes: Uint8Array, dests: Array<{ address: string; port: number }>): void {
     for (const d of dests) {
       if (this.closing) {
         this.counters.sendErrors++;
@@ -169,7 +182,7 @@ class DgramTransport implements UdpTransport {
   }
 
   stats(): TransportStats {
-    return { ...this.counters };
+    return this.learning ? { ...this.counters, learning: this.learning.counters() } : { ...this.counters };
   }
 
   address(): { address: string; port: number; family: 4 | 6 } {
@@ -180,7 +193,9 @@ class DgramTransport implements UdpTransport {
   destinations(): Array<{ address: string; port: number }> {
     const out = this.peers.destinations();
     if (this.multicast) out.unshift({ address: this.multicast.group, port: this.multicast.port });
-    return out;
+    if (!this.learning) return out;
+    const learning = this.learning;
+    return unique([...out, ...learning.destinations()]).filter((a) => !learning.isSelf(a));
   }
 
   async retarget(next: UdpTargets): Promise<void> {
@@ -238,11 +253,27 @@ class DgramTransport implements UdpTransport {
     const previous = this.peers;
     this.peers = peers;
     previous.stop();
+    // new keys or limits: the seeds teach the rest again within one round of hints
+    this.relearn(next.learning);
+  }
+
+  private relearn(options: LearningOptions | undefined): void {
+    this.learning?.stop();
+    this.learning = options
+      ? new PeerLearning(
+          options,
+          (bytes, to) => this.sendEach(bytes, to),
+          () => this.peers.destinations(),
+          this.logger,
+        )
+      : null;
+    this.learning?.start();
   }
 
   close(): Promise<void> {
     if (!this.closing) {
       this.peers.stop();
+      this.learning?.stop();
       this.closing = new Promise((resolve) => this.socket.close(() => resolve()));
     }
     return this.closing;
@@ -251,6 +282,10 @@ class DgramTransport implements UdpTransport {
   private receive(msg: Buffer, rinfo: { address: string; port: number }): void {
     this.counters.packetsReceived++;
     this.counters.bytesReceived += msg.byteLength;
+    if (this.learning && isHintPacket(msg)) {
+      this.learning.receive(msg, { address: rinfo.address, port: rinfo.port });
+      return;
+    }
     const d: Datagram = { bytes: msg, from: { address: rinfo.address, port: rinfo.port } };
     for (const h of this.handlers) {
       try {
