@@ -6,9 +6,9 @@
  * decodes at every receiver: its codec has no such split, and its legions are small.
  */
 import { isLegiondError, LegiondError } from '../src/errors.js';
-import { type Announced, nativeHeartbeats } from '../src/legion/heard.js';
 import { type NativeState, nativeMachine, nativeMachineWith } from '../src/legion/machine.js';
-import type { Machine } from '../src/legion/types.js';
+import { nativeHeartbeats } from '../src/legion/membership.js';
+import type { Announced, Machine } from '../src/legion/types.js';
 import { uwsgiMachine } from '../src/legion/uwsgi/machine.js';
 import type { UwsgiState } from '../src/legion/uwsgi/types.js';
 import { makeKeyRing } from '../src/protocol/crypto.js';
@@ -79,7 +79,7 @@ export const uwsgiProbe: LordProbe<UwsgiState> = probeOf(uwsgiMachine);
 
 const NATIVE_FOLD: FoldRule<Announce> = { announced: (p) => p, sender: (p) => p.uuid };
 
-/** the native core with its bulk heartbeat refresh (src/legion/heard.ts) */
+/** the native core with its bulk heartbeat refresh (src/legion/membership.ts) */
 // the trace needs no member lists, and building one per node event is O(N)
 const withHeartbeats = { ...nativeMachineWith({ eventMembers: false }), ...nativeHeartbeats };
 

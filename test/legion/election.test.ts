@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leaseMs } from '../../src/legion/liveness.js';
+import { leaseMs } from '../../src/legion/peers.js';
 import { announce, eventsOf, kinds, Node, params, sendsOf, uuidOf } from './helpers.js';
 
 const SELF = uuidOf(1);
