@@ -7,7 +7,11 @@ import { lordInfo } from './vote.js';
 /** Self and every live peer, ordered by UUID so snapshots compare easily. */
 export function membersSnapshot(st: Step): MemberInfo[] {
   const all = [selfInfo(st), ...[...st.s.peers.values()].map((p) => memberInfo(p))];
-  return all.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+  return all.sort(byUuid);
+}
+
+export function byUuid(a: MemberInfo, b: MemberInfo): number {
+  return a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
 }
 
 export function emitEvent(

@@ -9,7 +9,7 @@ import type { Announce } from '../protocol/types.js';
 import { U64_MAX } from '../u64.js';
 import { announceIfNeeded } from './announce.js';
 import { observeEpoch } from './epoch.js';
-import { emitEvent, membersSnapshot } from './events.js';
+import { byUuid, emitEvent } from './events.js';
 import {
   beginRelease,
   checkJoin,
@@ -20,8 +20,16 @@ import {
   updateLordship,
 } from './lordship.js';
 import { expirePeers, expiresAtMs, receivePeer } from './membership.js';
-import { PeerTable } from './peers.js';
-import { beginStep, initialState, isDraining, log, type NativeState, type Step } from './state.js';
+import {
+  beginStep,
+  initialState,
+  isDraining,
+  log,
+  memberInfo,
+  type NativeState,
+  type Step,
+  selfInfo,
+} from './state.js';
 import {
   type Command,
   type Ctx,
@@ -29,9 +37,11 @@ import {
   type Input,
   type LegionView,
   type Machine,
+  type MemberInfo,
+  type PeerRecord,
   type StepResult,
 } from './types.js';
-import { chooseVote, leaseHoldsUntil, lordInfo, quorumAgrees, votesForSelf } from './vote.js';
+import { chooseVote, leaseHoldsUntil, lordInfo, votesForSelf } from './vote.js';
 
 export type { NativeState } from './state.js';
 
@@ -267,22 +277,34 @@ export function planWake(st: Step): number {
 /* What `legionctl status` shows, computed at `ctx.now` without changing the state. */
 
 export function nativeView(state: NativeState, ctx: Ctx): LegionView {
-  // A working copy with its own table: the view must leave the state's table untouched.
-  const peers = new PeerTable();
-  const st: Step = { s: { ...state, peers }, now: ctx.now, rand: ctx.rand, effects: [] };
-  // Peers that expired since the last step are gone already, even if no tick has removed them.
-  for (const p of state.peers.values()) if (ctx.now <= expiresAtMs(st, p)) peers.set(p.uuid, p);
-  const members = membersSnapshot(st);
-  const self = members.find((m) => m.self)!;
+  // Reads the live table without copying it and writes nothing: peers that expired since the last
+  // step are skipped as if a tick had removed them, and the vote counts are taken over the others.
+  const st = beginStep(state, ctx.now, ctx.rand);
+  const live = (p: PeerRecord): boolean => ctx.now <= expiresAtMs(st, p);
+  const self = selfInfo(st);
+  const members: MemberInfo[] = [self];
+  const tally = new Map<string, number>();
+  let most = 0;
+  for (const p of state.peers.values()) {
+    if (!live(p)) continue;
+    members.push(memberInfo(p));
+    if (p.vote === null) continue;
+    const n = (tally.get(p.vote) ?? 0) + 1;
+    tally.set(p.vote, n);
+    if (n > most) most = n;
+  }
+  members.sort(byUuid);
+  const q = state.params.quorum;
   const draining = isDraining(st);
   return {
     legion: state.params.legion,
     self,
-    lord: lordInfo(st),
+    lord: lordInfo(st, live),
     epoch: state.maxEpoch,
-    quorum: state.params.quorum,
-    quorumMet: quorumAgrees(st),
-    votes: votesForSelf(st),
+    quorum: q,
+    // as quorumAgrees reads the table's tally
+    quorumMet: (state.vote !== null && (tally.get(state.vote) ?? 0) + 1 >= q) || most >= q,
+    votes: votesForSelf(st, undefined, live),
     baseValor: state.baseValor,
     valor: state.params.valor,
     draining,

@@ -49,12 +49,12 @@ export function currentLord(st: Step): Claimant | null {
  * The lord as this node sees it: the claimant it votes for, else any live claimant (highest
  * epoch, then candidate order), else none.
  */
-export function lordInfo(st: Step): MemberInfo | null {
+export function lordInfo(st: Step, live?: (p: PeerRecord) => boolean): MemberInfo | null {
   const { s } = st;
   const claimants: MemberInfo[] = s.lord ? [selfInfo(st)] : [];
   for (const uuid of s.peers.claimants) {
     const p = s.peers.get(uuid);
-    if (p !== undefined) claimants.push(memberInfo(p));
+    if (p !== undefined && (live === undefined || live(p))) claimants.push(memberInfo(p));
   }
   const voted = claimants.find((m) => m.uuid === s.vote);
   if (voted) return voted;
@@ -128,9 +128,10 @@ export function voteFresh(st: Step, p: PeerRecord): boolean {
  * Fresh votes for this node, its own included; with `ackEpoch`, only voters announcing exactly
  * that epoch. Voters are counted once per node name: a node restarted under a new UUID must not
  * vote twice while its old identity's vote is still fresh (names default to the host name, so a
- * shared name can only make the count stricter).
+ * shared name can only make the count stricter). With `live`, only the peers it accepts count
+ * (a view skips the ones expired since the last step).
  */
-export function votesForSelf(st: Step, ackEpoch?: bigint): number {
+export function votesForSelf(st: Step, ackEpoch?: bigint, live?: (p: PeerRecord) => boolean): number {
   const { s } = st;
   const me = s.params.uuid;
   if (s.vote !== me) return 0;
@@ -138,6 +139,7 @@ export function votesForSelf(st: Step, ackEpoch?: bigint): number {
   for (const p of s.peers.values()) {
     if (p.vote !== me || !voteFresh(st, p)) continue;
     if (ackEpoch !== undefined && p.epoch !== ackEpoch) continue;
+    if (live !== undefined && !live(p)) continue;
     names.add(p.name);
   }
   return names.size;
