@@ -179,7 +179,7 @@ export class SimNode<S> implements ProcessSlot {
       scheduler,
       stateDir: null,
       hookEnv: { spawner: processes, guarded: processes },
-      extraParams: proto.extraParams(this.slot),
+      initParams: (common) => proto.initParams(this.slot, common),
       onEvent: (ev) => this.onEvent(ev),
       onHoldTimeout: () =>
         env.record({

@@ -8,9 +8,9 @@
 import { isLegiondError, LegiondError } from '../src/errors.js';
 import { type NativeState, nativeMachine, nativeMachineWith } from '../src/legion/machine.js';
 import { nativeHeartbeats } from '../src/legion/membership.js';
-import type { Announced, Machine } from '../src/legion/types.js';
+import type { Announced, LegionParams, Machine } from '../src/legion/types.js';
 import { uwsgiMachine } from '../src/legion/uwsgi/machine.js';
-import type { UwsgiState } from '../src/legion/uwsgi/types.js';
+import type { UwsgiParams, UwsgiState } from '../src/legion/uwsgi/types.js';
 import { makeKeyRing } from '../src/protocol/crypto.js';
 import { type Decoded, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
@@ -61,8 +61,8 @@ export interface SimProtocol<S, P> {
   identity(uuid: string): string;
   /** the codec ends of a new incarnation; may draw from `rng` (a nonce prefix) */
   wire(rng: Prng, wall: () => number): SimWire<P>;
-  /** init parameters a core takes besides LegionParams (uWSGI's pid) */
-  extraParams(slot: number): Record<string, unknown>;
+  /** the core's init parameters from the common ones (uWSGI's add the pid) */
+  initParams(slot: number, common: LegionParams): LegionParams;
 }
 
 /** the simulator reads no state fields: the cores' status query says what it needs */
@@ -134,7 +134,7 @@ export function nativeWire<S>(
         admit: (copy, wallMs) => decoder.admit(open(copy), wallMs).announce,
       };
     },
-    extraParams: () => ({}),
+    initParams: (_slot, common) => common,
   };
 }
 
@@ -157,6 +157,6 @@ export function uwsgiProtocol(scenario: Scenario): SimProtocol<UwsgiState, Uwsgi
       admit: (copy, wallMs) => codec.decode(copy.bytes, wallMs),
     }),
     // uWSGI announces carry the master's pid; any fixed one per slot does
-    extraParams: (slot) => ({ pid: 1000 + slot }),
+    initParams: (slot, common): UwsgiParams => ({ ...common, pid: 1000 + slot }),
   };
 }

@@ -4,11 +4,11 @@ import { stopLeftovers } from '../hooks/index.js';
 import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
 import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
-import { createLegionNode, type HookEnv, type LegionNode } from './legion-node.js';
-import { type Clock, type LegionRunner, type Scheduler, systemClock } from './legion-runner.js';
+import { createLegionNode, type HookEnv, type LegionNode, type RunningLegion } from './legion-node.js';
+import { type Clock, type RunnerLogger, type Scheduler, systemClock } from './legion-runner.js';
 import { type LegionWork, workStopBoundMs } from './legion-work.js';
 import type { Logger } from './logger.js';
-import { type ProtocolPair, setupProtocol } from './protocol-setup.js';
+import { type Protocol, type SomeProtocol, setupProtocol } from './protocol-setup.js';
 
 const text = new TextDecoder();
 const bytes = new TextEncoder();
@@ -47,13 +47,16 @@ export interface PublicEvent {
  */
 export class LegionHost {
   /** built by run() */
-  private node!: LegionNode<unknown, unknown>;
+  private node!: RunningLegion;
+  /** the codec for a reloaded config, built before anything changes; `apply` puts it in place */
+  private rebuildCodec!: (next: LegionConfig) => Promise<{ apply(): void }>;
   private epochStore: EpochStore | null;
   private readonly listeners = new Set<EventListener>();
   private left = false;
   /** taken by acquire(), used by run() and reopenTransport() */
   private transport: UdpTransport | null = null;
-  private pair!: ProtocolPair;
+  /** taken by acquire(), used by run() */
+  private protocol!: SomeProtocol;
   private initialEpoch = 0n;
   cfg: LegionConfig;
 
@@ -84,7 +87,7 @@ export class LegionHost {
     const cfg = this.cfg;
     const clock = this.clock;
     this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
-    this.pair = await setupProtocol(cfg, () => clock.wall());
+    this.protocol = await setupProtocol(cfg, () => clock.wall());
     this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
     if (this.o.stateDir) {
       // lord-only work a previous life of this daemon left behind (its guard was killed with it,
@@ -99,24 +102,9 @@ export class LegionHost {
   run(): void {
     const cfg = this.cfg;
     const log = this.o.logger.child({ legion: cfg.name });
-    const { pair, initialEpoch } = this;
     const transport = this.transport;
     if (!transport) throw new LegiondError('ERR_INTERNAL', `legion ${cfg.name}: run() before acquire()`);
-    const node = createLegionNode({
-      config: cfg,
-      uuid: this.o.uuid,
-      machine: pair.machine,
-      codec: pair.codec,
-      transport,
-      initialEpoch,
-      logger: log,
-      ...(this.o.scheduler ? { scheduler: this.o.scheduler } : {}),
-      ...(this.o.clock ? { clock: this.o.clock } : {}),
-      stateDir: this.o.stateDir,
-      ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
-      extraParams: pair.extraParams,
-      onEvent: (ev) => this.onEvent(ev),
-    });
+    const node = this.protocol.use<RunningLegion>((p) => this.build(p, transport, log));
     this.node = node;
     log.info(
       {
@@ -130,12 +118,44 @@ export class LegionHost {
     node.start();
   }
 
+  /** The node on protocol `p`; a reload rebuilds its codec from the same pairing, so the types stay matched. */
+  private build<S, P>(p: Protocol<S, P>, transport: UdpTransport, log: RunnerLogger): LegionNode<S, P> {
+    const cfg = this.cfg;
+    const node = createLegionNode<S, P>({
+      config: cfg,
+      uuid: this.o.uuid,
+      machine: p.machine,
+      codec: p.codec,
+      transport,
+      initialEpoch: this.initialEpoch,
+      logger: log,
+      ...(this.o.scheduler ? { scheduler: this.o.scheduler } : {}),
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
+      stateDir: this.o.stateDir,
+      ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
+      initParams: (common) => p.initParams(common),
+      onEvent: (ev) => this.onEvent(ev),
+    });
+    let current = p;
+    this.rebuildCodec = async (next) => {
+      const clock = this.clock;
+      const rebuilt = await current.rebuild(next, () => clock.wall());
+      return {
+        apply: () => {
+          node.runner.replaceCodec(rebuilt.codec);
+          current = rebuilt;
+        },
+      };
+    };
+    return node;
+  }
+
   /** the scheduler's clock, or the one given, or the system's */
   private get clock(): Clock {
     return this.o.scheduler ?? this.o.clock ?? systemClock;
   }
 
-  private get runner(): LegionRunner<unknown, unknown> {
+  private get runner(): RunningLegion['runner'] {
     return this.node.runner;
   }
 
@@ -249,7 +269,6 @@ export class LegionHost {
    * lordship stay: no hook runs because of this. `cfg` is left to reconfigure().
    */
   async reopenTransport(next: LegionConfig, what: { socket: boolean; codec: boolean }): Promise<void> {
-    const clock = this.clock;
     const log = this.o.logger.child({ legion: next.name });
     const transport = this.transport;
     if (!transport || !this.node)
@@ -259,7 +278,7 @@ export class LegionHost {
         'ERR_CONFIG',
         `legion ${next.name}: the protocol cannot change under a running core`,
       );
-    const pair = what.codec ? await setupProtocol(next, () => clock.wall(), this.pair) : null;
+    const codec = what.codec ? await this.rebuildCodec(next) : null;
     let fresh: UdpTransport | null = null;
     if (what.socket) {
       const opts = udpOptions(next);
@@ -267,10 +286,7 @@ export class LegionHost {
       if (next.bind.host === old.host && next.bind.port === old.port) await transport.retarget(opts);
       else fresh = await openUdpTransport(opts, log);
     }
-    if (pair) {
-      this.runner.replaceCodec(pair.codec);
-      this.pair = pair;
-    }
+    codec?.apply();
     if (fresh) {
       this.transport = fresh;
       await this.runner.replaceTransport(fresh);
