@@ -160,3 +160,22 @@ export function uwsgiProtocol(scenario: Scenario): SimProtocol<UwsgiState, Uwsgi
     initParams: (slot, common): UwsgiParams => ({ ...common, pid: 1000 + slot }),
   };
 }
+
+/**
+ * The scenario's protocol. Without a machine of the caller's, S is the native or the uWSGI
+ * core's state, as the scenario says: the one place the generic parameter is taken on trust.
+ */
+export function scenarioProtocol<S>(
+  sc: Scenario,
+  secure: boolean,
+  o: { machine?: Machine<S, Announce>; probe?: LordProbe<S> },
+): SimProtocol<S, unknown> {
+  if (o.machine !== undefined) {
+    if (o.probe === undefined)
+      throw new LegiondError('ERR_CONFIG', "a machine of the caller's needs its probe");
+    return nativeWire(sc, secure, o.machine, o.probe);
+  }
+  const p: SimProtocol<NativeState, Announce> | SimProtocol<UwsgiState, UwsgiAnnounce> =
+    sc.protocol === 'uwsgi' ? uwsgiProtocol(sc) : nativeProtocol(sc, secure);
+  return p as unknown as SimProtocol<S, unknown>;
+}
