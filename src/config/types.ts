@@ -54,6 +54,8 @@ export interface LegionConfig {
   name: string;
   protocol: LegionProtocol;
   valor: bigint;
+  /** role: observer: hears the legion and knows the lord, never votes, stands or counts */
+  observer: boolean;
   nodeName: string;
   bind: HostPort;
   peers: HostPort[];
@@ -114,6 +116,8 @@ export interface FlagOptions {
   /** repeatable HOST:PORT */
   peer?: string[];
   peerResolveInterval?: string;
+  /** --observer */
+  observer?: boolean;
   /** GROUP:PORT */
   multicast?: string;
   multicastInterface?: string;
