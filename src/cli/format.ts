@@ -131,6 +131,8 @@ function ref(n: { uuid: string; name: string }): string {
 export function formatEvent(e: ControlEvent): string {
   const parts = [e.at, e.legion, e.type, `epoch=${e.epoch}`, `lord=${e.lord ? ref(e.lord) : 'none'}`];
   if (e.member) parts.push(`member=${ref(e.member)}`);
+  if (e.lord?.scroll !== undefined) parts.push(`lord_scroll=${JSON.stringify(e.lord.scroll)}`);
+  if (e.member?.scroll !== undefined) parts.push(`scroll=${JSON.stringify(e.member.scroll)}`);
   if (e.reason !== undefined) parts.push(`reason=${printable(e.reason)}`);
   return parts.join(' ');
 }

@@ -90,8 +90,10 @@ export interface ControlEvent {
   legion: string;
   type: string;
   epoch: string;
-  lord: NodeRef | null;
-  member?: NodeRef;
+  /** lord-changed: the new lord (null: none) with its epoch (decimal) and scroll (UTF-8 text) */
+  lord: (NodeRef & { epoch?: string; scroll?: string }) | null;
+  /** node-joined, node-left; scroll-changed: with the member's new scroll (UTF-8 text) */
+  member?: NodeRef & { scroll?: string };
   reason?: string;
   /** ISO 8601 wall time */
   at: string;

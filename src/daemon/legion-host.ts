@@ -33,8 +33,10 @@ export interface PublicEvent {
   legion: string;
   type: string;
   epoch: string;
-  lord: { uuid: string; name: string } | null;
-  member?: { uuid: string; name: string };
+  /** lord-changed: the new lord with its epoch and scroll */
+  lord: { uuid: string; name: string; epoch?: string; scroll?: string } | null;
+  /** scroll-changed: with the member's new scroll */
+  member?: { uuid: string; name: string; scroll?: string };
   reason?: string;
   at: string;
 }
@@ -338,13 +340,24 @@ function publicMember(m: MemberInfo, lordUuid: string | null, now: number) {
   };
 }
 
+/** Scrolls are decoded as UTF-8, as `members --json` shows them. */
 export function publicEvent(legion: string, ev: LegionEvent): PublicEvent {
+  const lord = ev.lord ? { uuid: ev.lord.uuid, name: ev.lord.name } : null;
+  const member = ev.member ? { uuid: ev.member.uuid, name: ev.member.name } : undefined;
   return {
     legion,
     type: ev.type,
     epoch: String(ev.epoch),
-    lord: ev.lord ? { uuid: ev.lord.uuid, name: ev.lord.name } : null,
-    ...(ev.member ? { member: { uuid: ev.member.uuid, name: ev.member.name } } : {}),
+    lord:
+      ev.type === 'lord-changed' && lord !== null && ev.lord
+        ? { ...lord, epoch: String(ev.epoch), scroll: text.decode(ev.lord.scroll) }
+        : lord,
+    ...(member && ev.member
+      ? {
+          member:
+            ev.type === 'scroll-changed' ? { ...member, scroll: text.decode(ev.member.scroll) } : member,
+        }
+      : {}),
     ...(ev.reason ? { reason: ev.reason } : {}),
     at: new Date().toISOString(),
   };

@@ -2,7 +2,7 @@
 
 import { memberInfo, type Step, selfInfo } from './state.js';
 import type { HookEvent, LegionEvent, MemberInfo } from './types.js';
-import { lordInfo } from './vote.js';
+import { lordInfo, seenLord } from './vote.js';
 
 /** Self and every live peer, ordered by UUID so snapshots compare easily. */
 export function membersSnapshot(st: Step): MemberInfo[] {
@@ -19,13 +19,12 @@ export function emitEvent(
   type: HookEvent,
   extra: { member?: MemberInfo; reason?: string } = {},
 ): void {
+  const lord = lordInfo(st);
   const event: LegionEvent = {
     type,
-    // lord and unlord are about this node's lordship: its epoch, even if a higher one is known
-    // by now (a proposal heard during lord_delay, an epoch burnt by the vote that preempted it)
-    epoch: type === 'lord' || type === 'unlord' ? st.s.lordEpoch : st.s.maxEpoch,
+    epoch: eventEpoch(st, type, lord),
     self: selfInfo(st),
-    lord: lordInfo(st),
+    lord,
     members: st.s.eventMembers ? membersSnapshot(st) : [],
     atMs: st.now,
   };
@@ -42,4 +41,32 @@ export function nodeEvent(
   reason?: string,
 ): void {
   emitEvent(st, type, reason === undefined ? { member } : { member, reason });
+}
+
+/**
+ * lord and unlord are about this node's lordship: its epoch, even if a higher one is known by now
+ * (a proposal heard during lord_delay, an epoch burnt by the vote that preempted it). lord-changed
+ * is about the new lord: the epoch it announced, or this node's lordship's when it is the lord.
+ */
+function eventEpoch(st: Step, type: HookEvent, lord: MemberInfo | null): bigint {
+  if (type === 'lord' || type === 'unlord') return st.s.lordEpoch;
+  if (type === 'lord-changed' && lord !== null) return lord.self ? st.s.lordEpoch : lord.epoch;
+  return st.s.maxEpoch;
+}
+
+/**
+ * `lord-changed` when the lord this node sees (seenLord) is another member than the last event
+ * named, or none. Runs at the end of every step: seenLord reads only the claimants (almost always
+ * zero or one), never the whole table.
+ */
+export function noteLordChange(st: Step): void {
+  const uuid = seenLord(st)?.uuid ?? null;
+  if (uuid === st.s.seenLordUuid) return;
+  st.s.seenLordUuid = uuid;
+  emitEvent(st, 'lord-changed');
+}
+
+/** `scroll-changed` for `member`, whose scroll is now the one it carries. */
+export function scrollChanged(st: Step, member: MemberInfo): void {
+  emitEvent(st, 'scroll-changed', { member });
 }

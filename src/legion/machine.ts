@@ -7,9 +7,9 @@
 
 import type { Announce } from '../protocol/types.js';
 import { U64_MAX } from '../u64.js';
-import { announceIfNeeded } from './announce.js';
+import { announceIfNeeded, sameBytes } from './announce.js';
 import { observeEpoch } from './epoch.js';
-import { byUuid, emitEvent } from './events.js';
+import { byUuid, emitEvent, noteLordChange, scrollChanged } from './events.js';
 import {
   beginRelease,
   checkJoin,
@@ -123,6 +123,7 @@ function settle(st: Step): void {
   }
   emitDueLordEvent(st);
   announceIfNeeded(st);
+  noteLordChange(st);
 }
 
 function step(state: NativeState, input: Input, ctx: Ctx): StepResult<NativeState> {
@@ -200,10 +201,13 @@ export function applyCommand(st: Step, c: Command): void {
       s.valorPenalty = c.penalty;
       applyValor(st);
       return;
-    case 'set-scroll':
+    case 'set-scroll': {
+      const changed = !sameBytes(s.params.scroll, c.scroll);
       s.params = { ...s.params, scroll: c.scroll.slice() };
       log(st, 'info', 'scroll set', { bytes: c.scroll.length });
+      if (changed) ownScrollChanged(st);
       return;
+    }
     case 'stepdown':
       drain(st, c.forMs, 'stepdown');
       return;
@@ -216,6 +220,7 @@ export function applyCommand(st: Step, c: Command): void {
       return;
     case 'reconfigure': {
       const changed = Object.keys(c.params);
+      const newScroll = c.params.scroll !== undefined && !sameBytes(s.params.scroll, c.params.scroll);
       const nextInterval = c.params.intervalMs;
       s.params = {
         ...s.params,
@@ -228,12 +233,18 @@ export function applyCommand(st: Step, c: Command): void {
       }
       if (nextInterval !== undefined) s.nextAnnounceMs = Math.min(s.nextAnnounceMs, st.now + nextInterval);
       log(st, 'info', 'reconfigured', { changed });
+      if (newScroll) ownScrollChanged(st);
       return;
     }
     case 'shutdown':
       beginRelease(st, 'shutdown', 'shutdown');
       return;
   }
+}
+
+/** Before `setup` there is nobody to tell: the scroll simply goes out with the first announce. */
+function ownScrollChanged(st: Step): void {
+  if (st.s.phase !== 'starting') scrollChanged(st, selfInfo(st));
 }
 
 /** params are replaced, never edited (the lease cache keys on their identity) */

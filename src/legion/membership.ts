@@ -5,8 +5,8 @@
  */
 
 import type { Announce } from '../protocol/types.js';
-import { announceSoon, MAX_ATTESTATIONS, sameAnnounced } from './announce.js';
-import { nodeEvent } from './events.js';
+import { announceSoon, MAX_ATTESTATIONS, sameAnnounced, sameBytes } from './announce.js';
+import { nodeEvent, scrollChanged } from './events.js';
 import { leaseMs, liveness, offerFresh } from './peers.js';
 import { log, memberInfo, type NativeState, type Step } from './state.js';
 import type { Announced, FoldedHeartbeats, PeerRecord } from './types.js';
@@ -44,7 +44,10 @@ export function receivePeer(st: Step, input: Announce): void {
       old.lastDirectMs = now;
       s.peers.heardDirectly(old);
     } else {
+      // compared only when the announce has news: a heartbeat costs nothing more
+      const newScroll = !sameBytes(old.scroll, a.scroll);
       s.peers.revise(old, a, now);
+      if (newScroll) scrollChanged(st, memberInfo(old));
     }
     attest(st, a);
     return;

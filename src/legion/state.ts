@@ -67,6 +67,8 @@ export interface NativeState extends ValorParts {
   /** monotonic ms of the last announce sent: peers cannot time this node out before it + tolerance */
   readonly lastAnnounceMs: number;
   readonly release: Release | null;
+  /** the lord the last `lord-changed` event named (seenLord), null for none */
+  readonly seenLordUuid: string | null;
 }
 
 export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true): NativeState {
@@ -96,6 +98,7 @@ export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true
     lastSent: null,
     lastAnnounceMs: Number.NEGATIVE_INFINITY,
     release: null,
+    seenLordUuid: null,
   };
   return state;
 }

@@ -6,10 +6,19 @@
 
 import type { Announce, AnnounceFlags } from '../protocol/types.js';
 
-export type HookEvent = 'setup' | 'join' | 'lord' | 'unlord' | 'node-joined' | 'node-left' | 'death';
+export type HookEvent =
+  | 'setup'
+  | 'join'
+  | 'lord'
+  | 'unlord'
+  | 'node-joined'
+  | 'node-left'
+  | 'death'
+  | 'lord-changed'
+  | 'scroll-changed';
 
-/** Every event, in the order a node's life goes through them. */
-export const HOOK_EVENTS: readonly HookEvent[] = [
+/** The events of a node's own life and of membership, in the order a node's life goes through them; both cores emit them. */
+export const LIFECYCLE_EVENTS: readonly HookEvent[] = [
   'setup',
   'join',
   'lord',
@@ -18,6 +27,13 @@ export const HOOK_EVENTS: readonly HookEvent[] = [
   'node-left',
   'death',
 ];
+
+/**
+ * Every event: the lifecycle ones, then those for followers of the legion (native core): the lord
+ * as this node sees it changed (`lord-changed`, on every node) and a member's scroll changed
+ * (`scroll-changed`, this node's own included).
+ */
+export const HOOK_EVENTS: readonly HookEvent[] = [...LIFECYCLE_EVENTS, 'lord-changed', 'scroll-changed'];
 
 export interface LegionParams {
   legion: string;
@@ -93,11 +109,15 @@ export interface MemberInfo {
 
 export interface LegionEvent {
   type: HookEvent;
-  /** `lord`, `unlord`: the epoch of this node's lordship; other events: the highest epoch known */
+  /**
+   * `lord`, `unlord`: the epoch of this node's lordship; `lord-changed`: the new lord's (its
+   * announced epoch; this node's lordship's when it is the lord), the highest known when there is
+   * none; other events: the highest epoch known
+   */
   epoch: bigint;
   self: MemberInfo;
   lord: MemberInfo | null;
-  /** the member concerned, for node-joined and node-left */
+  /** the member concerned, for node-joined, node-left and scroll-changed (with its new scroll) */
   member?: MemberInfo;
   /** why, for node-left ('timeout' | 'death') and unlord ('lease' | 'preempted' | 'stepdown' | 'shutdown' | 'epoch' | …) */
   reason?: string;

@@ -47,20 +47,32 @@ export function currentLord(st: Step): Claimant | null {
 
 /**
  * The lord as this node sees it: the claimant it votes for, else any live claimant (highest
- * epoch, then candidate order), else none.
+ * epoch, then candidate order), else none. Itself is a claimant while lord, at its highest epoch.
+ * Reads the claimants only (almost always zero or one), so every step may ask; with `live`, only
+ * the peers it accepts (a view skips the ones expired since the last step).
  */
-export function lordInfo(st: Step, live?: (p: PeerRecord) => boolean): MemberInfo | null {
+export function seenLord(st: Step, live?: (p: PeerRecord) => boolean): Claimant | null {
   const { s } = st;
-  const claimants: MemberInfo[] = s.lord ? [selfInfo(st)] : [];
+  let best: Claimant | null = null;
+  if (s.lord) {
+    best = { valor: s.params.valor, uuid: s.params.uuid, epoch: s.maxEpoch };
+    if (s.vote === best.uuid) return best;
+  }
   for (const uuid of s.peers.claimants) {
     const p = s.peers.get(uuid);
-    if (p !== undefined && (live === undefined || live(p))) claimants.push(memberInfo(p));
+    if (p === undefined || (live !== undefined && !live(p))) continue;
+    if (p.uuid === s.vote) return p;
+    best = senior(best, p);
   }
-  const voted = claimants.find((m) => m.uuid === s.vote);
-  if (voted) return voted;
-  let best: MemberInfo | null = null;
-  for (const m of claimants) best = senior(best, m);
   return best;
+}
+
+/** seenLord as a member snapshot. */
+export function lordInfo(st: Step, live?: (p: PeerRecord) => boolean): MemberInfo | null {
+  const c = seenLord(st, live);
+  if (c === null) return null;
+  const p = st.s.peers.get(c.uuid);
+  return p === undefined ? selfInfo(st) : memberInfo(p);
 }
 
 /**

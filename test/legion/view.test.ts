@@ -10,10 +10,25 @@ import type { NativeState } from '../../src/legion/machine.js';
 import { nativeMachine } from '../../src/legion/machine.js';
 import { expiresAtMs } from '../../src/legion/membership.js';
 import { PeerTable } from '../../src/legion/peers.js';
-import { isDraining, type Step } from '../../src/legion/state.js';
-import type { Ctx, LegionView } from '../../src/legion/types.js';
-import { lordInfo, quorumAgrees, votesForSelf } from '../../src/legion/vote.js';
+import { isDraining, memberInfo, type Step, selfInfo } from '../../src/legion/state.js';
+import type { Ctx, LegionView, MemberInfo } from '../../src/legion/types.js';
+import { quorumAgrees, senior, votesForSelf } from '../../src/legion/vote.js';
 import { announce, Node, params, seededRand, uuidOf } from './helpers.js';
+
+/** The lord as the copying view found it, from member snapshots of every claimant. */
+function copyingLordInfo(st: Step): MemberInfo | null {
+  const { s } = st;
+  const claimants: MemberInfo[] = s.lord ? [selfInfo(st)] : [];
+  for (const uuid of s.peers.claimants) {
+    const p = s.peers.get(uuid);
+    if (p !== undefined) claimants.push(memberInfo(p));
+  }
+  const voted = claimants.find((m) => m.uuid === s.vote);
+  if (voted) return voted;
+  let best: MemberInfo | null = null;
+  for (const m of claimants) best = senior(best, m);
+  return best;
+}
 
 /** The view as it was: a working copy of the state with a table of the unexpired peers. */
 function copyingView(state: NativeState, ctx: Ctx): LegionView {
@@ -25,7 +40,7 @@ function copyingView(state: NativeState, ctx: Ctx): LegionView {
   return {
     legion: state.params.legion,
     self: members.find((m) => m.self)!,
-    lord: lordInfo(st),
+    lord: copyingLordInfo(st),
     epoch: state.maxEpoch,
     quorum: state.params.quorum,
     quorumMet: quorumAgrees(st),
