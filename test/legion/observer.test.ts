@@ -87,3 +87,20 @@ describe('the observer flag on the wire', () => {
     expect(plain.flags.observer).toBeUndefined();
   });
 });
+
+describe('an observer follows the lord by events', () => {
+  it('gets lord-changed and scroll-changed like any member', () => {
+    const n = new Node(params({ valor: 0n, observer: true }));
+    n.autoDrain = true;
+    n.start();
+    const scroll = new TextEncoder().encode('addr=10.0.0.9:6379');
+    const lordAnn = (s: Uint8Array) =>
+      announce(A, { valor: 5n, vote: A, flags: { lord: true }, epoch: 2n, scroll: s });
+    const changed = eventsOf(n.packet(lordAnn(scroll)), 'lord-changed');
+    expect(changed.map((e) => [e.lord?.uuid, e.epoch])).toEqual([[A, 2n]]);
+    n.advance(50);
+    const moved = new TextEncoder().encode('addr=10.0.0.9:6380');
+    const sc = eventsOf(n.packet(lordAnn(moved)), 'scroll-changed');
+    expect(sc.map((e) => e.member?.uuid)).toEqual([A]);
+  });
+});
