@@ -8,6 +8,7 @@
  * - lease safety (lease-check.ts): no lord outlives its lease once fewer than Q nodes can reach it.
  * - exactly one (work-checker.ts): no two nodes run lord-only work at once, and the epochs that
  *   work runs under increase.
+ * - an observer never claims the title, and the lease check never counts it as a voter.
  * Without a majority quorum the epoch rules can fail by design (both sides of a partition elect);
  * they are then reported as notes, not violations. So they are under `protocol: uwsgi`: uWSGI
  * carries no epoch, and each node's epoch counts the lord changes it saw itself.
@@ -21,7 +22,15 @@ import type { Simulation } from './world.js';
 
 export interface Violation {
   atMs: number;
-  kind: 'hook-order' | 'epoch-node' | 'epoch-global' | 'same-epoch' | 'lease' | 'work-overlap' | 'work-epoch';
+  kind:
+    | 'hook-order'
+    | 'epoch-node'
+    | 'epoch-global'
+    | 'same-epoch'
+    | 'lease'
+    | 'work-overlap'
+    | 'work-epoch'
+    | 'observer-lord';
   node: string | null;
   text: string;
 }
@@ -50,7 +59,9 @@ export class Checker<S> {
   readonly work: WorkChecker;
 
   constructor(private readonly sim: Simulation<S>) {
-    this.majority = sim.protocol.fencing && sim.scenario.quorum * 2 > sim.scenario.nodes.length;
+    // observers never vote: the majority is of the nodes that do
+    const voters = sim.scenario.nodes.filter((n) => !n.observer).length;
+    this.majority = sim.protocol.fencing && sim.scenario.quorum * 2 > voters;
     this.lease = new LeaseCheck(sim, (v) => this.flag(v, true));
     this.work = new WorkChecker(
       this.majority,
@@ -189,6 +200,13 @@ export class Checker<S> {
   }
 
   private onClaim(r: Extract<TraceRecord, { kind: 'claim' }>): void {
+    if (this.sim.nodes[r.slot]?.observer) {
+      const name = this.name(r.slot);
+      this.flag(
+        { atMs: r.t, kind: 'observer-lord', node: name, text: `observer ${name} claimed the title` },
+        true,
+      );
+    }
     for (const n of this.sim.observed.nodes) {
       if (n.slot === r.slot || !isAlive(n) || !n.lord || n.lordEpoch !== r.epoch) continue;
       this.flag(

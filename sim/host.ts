@@ -46,6 +46,7 @@ export class SimNode<S> implements ProcessSlot {
   /** bumped at every start and crash: events of a former incarnation are void */
   inc = 0;
   valor: bigint;
+  readonly observer: boolean;
   hooks: HookSpec;
   readonly daemons: DaemonSpec[];
   readonly cron: CronSpec[];
@@ -81,6 +82,7 @@ export class SimNode<S> implements ProcessSlot {
     private readonly env: HostEnv<S>,
   ) {
     this.valor = spec.valor;
+    this.observer = spec.observer;
     this.hooks = { ...spec.hooks, fail: [...spec.hooks.fail] };
     this.daemons = spec.daemons.map((d) => ({ ...d }));
     this.cron = spec.cron.map((c) => ({ ...c }));

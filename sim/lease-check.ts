@@ -100,7 +100,8 @@ export class LeaseCheck<S> {
     let openNow = 0;
     const closed: number[] = [];
     for (let v = 0; v < n; v++) {
-      if (v === x) continue;
+      // an observer's announces reach the lord but can never be a vote for it
+      if (v === x || this.sim.nodes[v]!.observer) continue;
       const i = v * n + x;
       if (open[i] === 1) openNow++;
       else if (lastOpen[i]! > Number.NEGATIVE_INFINITY) closed.push(lastOpen[i]!);

@@ -68,6 +68,8 @@ export interface CronSpec {
 export interface NodeSpec {
   name: string;
   valor: bigint;
+  /** `role: observer`: follows only (valor 0, no vote, never counted) */
+  observer: boolean;
   hooks: HookSpec;
   daemons: DaemonSpec[];
   cron: CronSpec[];

@@ -81,7 +81,8 @@ function readScenario(r: Reader, fallbackName: string): Scenario {
   const timing = readTiming(r.at('timing'));
   const q = r.at('quorum');
   let quorum = 1;
-  if (q.value === 'majority') quorum = Math.floor(nodes.length / 2) + 1;
+  // observers never vote: the majority is of the nodes that do
+  if (q.value === 'majority') quorum = Math.floor(nodes.filter((n) => !n.observer).length / 2) + 1;
   else if (q.present) quorum = q.integer(1, nodes.length);
   const durationMs = r.at('duration').present ? r.at('duration').duration() : 60_000;
   if (durationMs <= 0) r.at('duration').fail('must be positive');
@@ -158,15 +159,18 @@ function readNodes(r: Reader, work: Work): NodeSpec[] {
   if (!r.present) r.fail('a scenario needs nodes');
   const out: NodeSpec[] = [];
   const seen = new Set<string>();
-  const add = (name: string, valor: bigint, w: Work, where: Reader) => {
+  const add = (name: string, valor: bigint, observer: boolean, w: Work, where: Reader) => {
     if (seen.has(name)) where.fail(`duplicate node name "${name}"`);
     if ((TARGET_WORDS as readonly string[]).includes(name)) where.fail(`"${name}" is reserved for targets`);
     seen.add(name);
-    out.push({ name, valor, hooks: w.hooks, daemons: w.daemons, cron: w.cron });
+    out.push({ name, valor, observer, hooks: w.hooks, daemons: w.daemons, cron: w.cron });
   };
   for (const e of r.list()) {
-    e.object(['name', 'valor', 'count', 'prefix', 'hooks', 'daemons', 'cron']);
-    const valor = e.at('valor').present ? e.at('valor').u64() : 1n;
+    e.object(['name', 'valor', 'role', 'count', 'prefix', 'hooks', 'daemons', 'cron']);
+    const role = e.at('role').present ? e.at('role').oneOf(['member', 'observer'] as const) : 'member';
+    const observer = role === 'observer';
+    if (observer && e.at('valor').present) e.at('valor').fail('an observer has valor 0: remove valor');
+    const valor = observer ? 0n : e.at('valor').present ? e.at('valor').u64() : 1n;
     const w: Work = {
       hooks: readHooks(e.at('hooks'), work.hooks),
       daemons: e.at('daemons').present ? readDaemons(e.at('daemons')) : work.daemons,
@@ -176,9 +180,9 @@ function readNodes(r: Reader, work: Work): NodeSpec[] {
       if (e.at('name').present) e.fail('give either name or count, not both');
       const count = e.at('count').integer(1, 100_000);
       const prefix = e.at('prefix').present ? e.at('prefix').string() : 'n';
-      for (let i = 1; i <= count; i++) add(`${prefix}${out.length + 1}`, valor, w, e);
+      for (let i = 1; i <= count; i++) add(`${prefix}${out.length + 1}`, valor, observer, w, e);
     } else {
-      add(e.at('name').string(), valor, w, e.at('name'));
+      add(e.at('name').string(), valor, observer, w, e.at('name'));
     }
   }
   if (out.length === 0) r.fail('a scenario needs at least one node');

@@ -14,6 +14,7 @@ import type { Behaviour } from './spawner.js';
 export interface NodeWork {
   readonly name: string;
   readonly valor: bigint;
+  readonly observer: boolean;
   readonly hooks: HookSpec;
   readonly daemons: readonly DaemonSpec[];
   readonly cron: readonly CronSpec[];
@@ -62,6 +63,7 @@ export function legionConfig(sc: Scenario, slot: number, n: NodeWork): LegionCon
     name: sc.name,
     protocol: sc.protocol,
     valor: n.valor,
+    observer: n.observer,
     nodeName: n.name,
     bind: { host: 'sim', port: slot },
     peers: [],

@@ -49,7 +49,13 @@ export function formatMembersTable(result: MembersResult): string {
   const rows: string[][] = [];
   for (const l of result.legions) {
     for (const m of l.members) {
-      const valor = m.arbiter ? `${m.valor} (arbiter)` : m.draining ? `${m.valor} (draining)` : m.valor;
+      const valor = m.observer
+        ? 'observer'
+        : m.arbiter
+          ? `${m.valor} (arbiter)`
+          : m.draining
+            ? `${m.valor} (draining)`
+            : m.valor;
       rows.push([
         ...(showLegion ? [l.legion] : []),
         printable(m.name),

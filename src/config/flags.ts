@@ -70,6 +70,7 @@ export function configFromFlags(flags: FlagOptions, opts: { hostname?: () => str
     name: flags.legion,
     protocol: flags.protocol,
     valor: flags.valor,
+    role: flags.observer ? 'observer' : undefined,
     node_name: flags.nodeName,
     bind: flags.bind,
     peers: flags.peer,

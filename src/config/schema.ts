@@ -92,10 +92,15 @@ export const UWSGI_MAX_VALOR = 65535n;
 
 /** What `protocol: uwsgi` needs so a uWSGI legion can take the node in. */
 function uwsgiRules(
-  l: { valor: bigint; secret_file?: string | undefined; insecure: boolean; accept_secret_files: string[] },
+  l: {
+    valor?: bigint | undefined;
+    secret_file?: string | undefined;
+    insecure: boolean;
+    accept_secret_files: string[];
+  },
   issue: (path: string, message: string) => void,
 ): void {
-  if (l.valor > UWSGI_MAX_VALOR) {
+  if ((l.valor ?? 1n) > UWSGI_MAX_VALOR) {
     issue(
       'valor',
       `must be at most ${UWSGI_MAX_VALOR} with protocol uwsgi: uWSGI keeps a member's valor in 16 bits, ` +
@@ -121,11 +126,24 @@ function uwsgiRules(
   }
 }
 
+/** An observer follows the legion: it has nothing to stand with and nothing to run on its own. */
+function observerRules(
+  l: { protocol: string; valor?: bigint | undefined; cron: unknown[]; daemons: unknown[] },
+  issue: (path: string, message: string) => void,
+): void {
+  if (l.protocol === 'uwsgi') issue('role', 'observer is not supported with protocol uwsgi');
+  if (l.valor !== undefined && l.valor !== 0n)
+    issue('valor', 'an observer never stands: remove valor (or set role: member)');
+  if (l.daemons.length > 0) issue('daemons', 'an observer never runs lord-only work');
+  if (l.cron.length > 0) issue('cron', 'an observer never runs lord-only work');
+}
+
 const legionSchema = z
   .strictObject({
     name: field(parseName),
     protocol: z.enum(['native', 'uwsgi']).default('native'),
-    valor: u64().default(1n),
+    valor: u64().optional(),
+    role: z.enum(['member', 'observer']).default('member'),
     node_name: field(parseName).optional(),
     bind: field((v) => parseAddress(v, { ipOnly: true, allowPortZero: true })),
     peers: z.array(field((v) => parseAddress(v, { ipOnly: false, allowPortZero: false }))).default([]),
@@ -193,11 +211,13 @@ const legionSchema = z
     if (l.insecure && l.accept_secret_files.length > 0)
       issue('accept_secret_files', 'has no effect with insecure: true');
     if (l.uwsgi !== undefined && l.protocol !== 'uwsgi') issue('uwsgi', 'only valid with protocol: uwsgi');
+    if (l.role === 'observer') observerRules(l, issue);
   })
   .transform((l) => ({
     name: l.name,
     protocol: l.protocol,
-    valor: l.valor,
+    valor: l.role === 'observer' ? 0n : (l.valor ?? 1n),
+    observer: l.role === 'observer',
     nodeName: l.node_name,
     bind: l.bind,
     peers: l.peers,

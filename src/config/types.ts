@@ -54,6 +54,8 @@ export interface LegionConfig {
   name: string;
   protocol: LegionProtocol;
   valor: bigint;
+  /** role: observer: hears the legion and knows the lord, never votes, stands or counts */
+  observer: boolean;
   nodeName: string;
   bind: HostPort;
   peers: HostPort[];
@@ -123,6 +125,8 @@ export interface FlagOptions {
   /** commander's --no-learn-peers: false when given, else undefined or true */
   learnPeers?: boolean;
   learnedPeersMax?: string | number;
+  /** --observer */
+  observer?: boolean;
   /** GROUP:PORT */
   multicast?: string;
   multicastInterface?: string;

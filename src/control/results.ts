@@ -59,6 +59,8 @@ export interface MemberRow {
   valor: string;
   lord: boolean;
   arbiter: boolean;
+  /** follows only: never votes, stands or counts toward quorum */
+  observer: boolean;
   draining: boolean;
   self: boolean;
   /** ms since last heard */

@@ -386,6 +386,7 @@ function publicMember(m: MemberInfo, lordUuid: string | null, now: number) {
     valor: String(m.valor),
     lord: m.uuid === lordUuid,
     arbiter: m.arbiter,
+    observer: m.observer,
     draining: m.draining,
     self: m.self,
     lastSeenMs: m.self ? 0 : Math.max(0, Math.round(now - m.lastSeenMs)),

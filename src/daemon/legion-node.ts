@@ -77,6 +77,7 @@ export function legionTunables(cfg: LegionConfig, valor: bigint) {
     preemptDelayMs: cfg.preemptDelayMs,
     lordDelayMs: cfg.lordDelayMs,
     scroll: cfg.scroll,
+    observer: cfg.observer,
   };
 }
 

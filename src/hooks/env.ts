@@ -9,6 +9,7 @@ export interface MemberJson {
   valor: string;
   lord: boolean;
   arbiter: boolean;
+  observer: boolean;
   draining: boolean;
   self: boolean;
   scroll: string;
@@ -26,6 +27,7 @@ export function memberJson(m: MemberInfo, now: number): MemberJson {
     valor: m.valor.toString(),
     lord: m.lord,
     arbiter: m.arbiter,
+    observer: m.observer,
     draining: m.draining,
     self: m.self,
     scroll: decoder.decode(m.scroll),

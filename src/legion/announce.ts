@@ -23,7 +23,9 @@ export function currentMaterial(st: Step): SentMaterial {
     name: s.params.name,
     valor: s.params.valor,
     vote: s.vote,
-    flags: { lord: s.lord, arbiter: s.params.valor === 0n, dead: false, draining: isDraining(st) },
+    flags: s.params.observer
+      ? { lord: false, arbiter: true, dead: false, draining: false, observer: true }
+      : { lord: s.lord, arbiter: s.params.valor === 0n, dead: false, draining: isDraining(st) },
     epoch: s.maxEpoch,
     scroll: s.params.scroll,
   };
@@ -32,7 +34,13 @@ export function currentMaterial(st: Step): SentMaterial {
 }
 
 function sameFlags(a: Readonly<AnnounceFlags>, b: Readonly<AnnounceFlags>): boolean {
-  return a.lord === b.lord && a.arbiter === b.arbiter && a.dead === b.dead && a.draining === b.draining;
+  return (
+    a.lord === b.lord &&
+    a.arbiter === b.arbiter &&
+    a.dead === b.dead &&
+    a.draining === b.draining &&
+    a.observer === b.observer
+  );
 }
 
 /**
@@ -159,6 +167,7 @@ export function sameDecisive(p: Announced, a: Announced): boolean {
     f.arbiter === g.arbiter &&
     f.draining === g.draining &&
     f.dead === g.dead &&
+    f.observer === g.observer &&
     sameBytes(p.scroll, a.scroll)
   );
 }

@@ -16,8 +16,19 @@ export function expiresAtMs(st: Step, p: PeerRecord): number {
   return Math.max(liveness(p), st.s.stallWakeMs) + st.s.params.toleranceMs;
 }
 
-export function receivePeer(st: Step, a: Announce): void {
+/**
+ * What the core takes from an observer's announce: membership, name, scroll and epoch, but no
+ * vote, no claim to the title and no attestations, so it can change no count, whatever the
+ * receiver is configured with and whatever the observer sends.
+ */
+function asObserver(a: Announce): Announce {
+  if (a.vote === null && !a.flags.lord && a.seen.length === 0) return a;
+  return { ...a, vote: null, flags: { ...a.flags, lord: false }, seen: [] };
+}
+
+export function receivePeer(st: Step, input: Announce): void {
   const { s, now } = st;
+  const a = input.flags.observer ? asObserver(input) : input;
   const old = s.peers.get(a.uuid);
   if (a.flags.dead) {
     // Repeats of a death announce, or one for a peer we never knew, change nothing.

@@ -62,9 +62,9 @@ export function offerFresh(top: PeerRecord[], p: PeerRecord, k: number): void {
   top[i] = p;
 }
 
-/** Whether a peer may be elected (valor > 0, not an arbiter, not draining, not dead). */
+/** Whether a peer may be elected (valor > 0, not an arbiter or observer, not draining, not dead). */
 export function isCandidatePeer(p: PeerRecord): boolean {
-  return p.valor > 0n && !p.flags.arbiter && !p.flags.draining && !p.flags.dead;
+  return p.valor > 0n && !p.flags.arbiter && !p.flags.draining && !p.flags.dead && p.flags.observer !== true;
 }
 
 export class PeerTable {

@@ -132,9 +132,10 @@ export function isDraining(st: Step): boolean {
   return until !== null && st.now < until;
 }
 
-/** Whether this node may be elected: running, valor > 0 and not draining. */
+/** Whether this node may be elected: running, valor > 0, not draining, not an observer. */
 export function selfCandidate(st: Step): boolean {
-  return st.s.phase === 'running' && st.s.params.valor > 0n && !isDraining(st);
+  const p = st.s.params;
+  return st.s.phase === 'running' && p.valor > 0n && p.observer !== true && !isDraining(st);
 }
 
 // MemberInfo snapshots, built from the working state at the moment they are taken.
@@ -145,7 +146,8 @@ export function memberInfo(p: PeerRecord): MemberInfo {
     name: p.name,
     valor: p.valor,
     lord: p.flags.lord,
-    arbiter: p.flags.arbiter || p.valor === 0n,
+    arbiter: (p.flags.arbiter || p.valor === 0n) && p.flags.observer !== true,
+    observer: p.flags.observer === true,
     draining: p.flags.draining,
     self: false,
     scroll: p.scroll,
@@ -162,7 +164,8 @@ export function selfInfo(st: Step): MemberInfo {
     name: s.params.name,
     valor: s.params.valor,
     lord: s.lord,
-    arbiter: s.params.valor === 0n,
+    arbiter: s.params.valor === 0n && s.params.observer !== true,
+    observer: s.params.observer === true,
     draining: isDraining(st),
     self: true,
     scroll: s.params.scroll,

@@ -53,6 +53,11 @@ export interface LegionParams {
   scroll: Uint8Array;
   /** highest epoch known from a previous run (state directory), 0n when none */
   initialEpoch: bigint;
+  /**
+   * Follows the legion without taking part: announces so others see it and its scroll, but never
+   * votes, never stands and never counts toward anyone's quorum (valor should be 0). Default false.
+   */
+  observer?: boolean;
 }
 
 export interface Ctx {
@@ -90,6 +95,8 @@ export interface MemberInfo {
   valor: bigint;
   lord: boolean;
   arbiter: boolean;
+  /** follows only: no vote, no candidacy, not counted (see LegionParams.observer) */
+  observer: boolean;
   draining: boolean;
   self: boolean;
   scroll: Uint8Array;

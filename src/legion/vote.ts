@@ -104,6 +104,10 @@ export function chooseVote(st: Step): void {
 
 function pickVote(st: Step): void {
   const { s, now } = st;
+  if (s.params.observer) {
+    s.vote = null;
+    return;
+  }
   const best = bestCandidate(st);
   if (best?.uuid !== s.best?.uuid) s.best = best ? { uuid: best.uuid, sinceMs: now } : null;
   if (!best || !s.best) {

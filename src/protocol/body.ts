@@ -2,7 +2,8 @@
  * Authenticated payload of a native packet: the envelope (seq, sentAtMs) then the announce.
  * Layout, all integers big-endian:
  *   seq u64 | sentAtMs u64 | legion u8-len utf8 | uuid 16 | name u8-len utf8 | valor u64 | epoch u64 |
- *   vote u8 (0 none, 1 present) [+16] | flags u8 | viewDigest u32 | scroll u16-len bytes |
+ *   vote u8 (0 none, 1 present) [+16] | flags u8 (lord 1, arbiter 2, dead 4, draining 8,
+ *   observer 16) | viewDigest u32 | scroll u16-len bytes |
  *   seen u8-count × (uuid 16 | agoMs u32)
  */
 import { Reader, utf8, Writer } from './bytes.js';
@@ -36,7 +37,8 @@ const FLAG_LORD = 1;
 const FLAG_ARBITER = 2;
 const FLAG_DEAD = 4;
 const FLAG_DRAINING = 8;
-const KNOWN_FLAGS = FLAG_LORD | FLAG_ARBITER | FLAG_DEAD | FLAG_DRAINING;
+const FLAG_OBSERVER = 16;
+const KNOWN_FLAGS = FLAG_LORD | FLAG_ARBITER | FLAG_DEAD | FLAG_DRAINING | FLAG_OBSERVER;
 
 /** seq, sentAtMs, two length bytes, uuid, valor, epoch, vote byte, flags, digest, scroll length, seen count. */
 const FIXED_PAYLOAD_BYTES = 8 + 8 + 1 + UUID_BYTES + 1 + 8 + 8 + 1 + 1 + 4 + 2 + 1;
@@ -115,7 +117,8 @@ function flagsByte(f: AnnounceFlags): number {
     (f.lord ? FLAG_LORD : 0) |
     (f.arbiter ? FLAG_ARBITER : 0) |
     (f.dead ? FLAG_DEAD : 0) |
-    (f.draining ? FLAG_DRAINING : 0)
+    (f.draining ? FLAG_DRAINING : 0) |
+    (f.observer ? FLAG_OBSERVER : 0)
   );
 }
 
@@ -186,6 +189,7 @@ export function decodePayload(bytes: Uint8Array, limits: BodyLimits): DecodedPay
     dead: (fb & FLAG_DEAD) !== 0,
     draining: (fb & FLAG_DRAINING) !== 0,
   };
+  if ((fb & FLAG_OBSERVER) !== 0) flags.observer = true;
   const viewDigest = r.u32('viewDigest');
   const scrollLen = r.u16('scroll length');
   if (scrollLen > limits.maxScrollBytes) {

@@ -6,6 +6,11 @@ export interface AnnounceFlags {
   arbiter: boolean;
   dead: boolean;
   draining: boolean;
+  /**
+   * The sender only follows the legion: it never votes nor stands, and receivers ignore its vote,
+   * lord flag and attestations whatever their own configuration. Absent means false.
+   */
+  observer?: boolean;
 }
 
 /** "I heard this member directly `agoMs` ago": lets peers keep a member alive across lost packets. */

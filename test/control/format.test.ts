@@ -14,6 +14,7 @@ const member = (over: Partial<MemberRow>): MemberRow => ({
   valor: '1',
   lord: false,
   arbiter: false,
+  observer: false,
   draining: false,
   self: false,
   lastSeenMs: 0,

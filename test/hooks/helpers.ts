@@ -23,6 +23,7 @@ export function member(over: Partial<MemberInfo> & { uuid: string; name: string 
     valor: 1n,
     lord: false,
     arbiter: false,
+    observer: false,
     draining: false,
     self: false,
     scroll: new Uint8Array(0),

@@ -16,6 +16,7 @@ function member(name: string, self: boolean, lord = false): MemberInfo {
     valor: 100n,
     lord,
     arbiter: false,
+    observer: false,
     draining: false,
     self,
     scroll: new Uint8Array(),

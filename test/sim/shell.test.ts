@@ -28,6 +28,7 @@ function member(s: FakeState): MemberInfo {
     valor: 1n,
     lord: false,
     arbiter: false,
+    observer: false,
     draining: false,
     self: true,
     scroll: new Uint8Array(0),

@@ -187,18 +187,20 @@ export class SdNotifier implements DaemonObserver {
   }
 }
 
-/** `web: follower, lord n3, epoch 7`; role is lord, follower, arbiter, draining or releasing */
+/** `web: follower, lord n3, epoch 7`; role is lord, follower, arbiter, observer, draining or releasing */
 export function legionStatus(name: string, v: LegionView): string {
   const role =
     v.phase === 'releasing'
       ? 'releasing'
       : v.lord?.self
         ? 'lord'
-        : v.valor === 0n
-          ? 'arbiter'
-          : v.draining
-            ? 'draining'
-            : 'follower';
+        : v.self.observer
+          ? 'observer'
+          : v.valor === 0n
+            ? 'arbiter'
+            : v.draining
+              ? 'draining'
+              : 'follower';
   const lord = v.lord ? v.lord.name.replace(/[\r\n;]/g, ' ') : 'none';
   return `${name}: ${role}, lord ${lord}, epoch ${v.epoch}`;
 }
