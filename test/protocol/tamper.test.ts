@@ -74,7 +74,7 @@ describe('tampered packets', () => {
       return q;
     };
     expect(p[flagsAt]).toBe(0b1001);
-    expect(codeOf(() => dec.decode(edit(flagsAt, 0x19), T))).toBe('ERR_MALFORMED');
+    expect(codeOf(() => dec.decode(edit(flagsAt, 0x29), T))).toBe('ERR_MALFORMED'); // 0x20 is no flag; 0x10 is observer
     expect(p[voteAt]).toBe(1);
     expect(codeOf(() => dec.decode(edit(voteAt, 2), T))).toBe('ERR_MALFORMED');
     expect(codeOf(() => dec.decode(edit(nameAt + 1, 0xff), T))).toBe('ERR_MALFORMED');
