@@ -56,10 +56,28 @@ function eventEpoch(st: Step, type: HookEvent, lord: MemberInfo | null): bigint 
 
 /**
  * `lord-changed` when the lord this node sees (seenLord) is another member than the last event
- * named, or none. Runs at the end of every step: seenLord reads only the claimants (almost always
- * zero or one), never the whole table.
+ * named, or none. Runs at the end of every step, but reads the claimants only when something
+ * seenLord depends on changed: the claimants (the peer table's `claims`), this node's lordship,
+ * vote, highest epoch or valor.
  */
 export function noteLordChange(st: Step): void {
+  const { s } = st;
+  const k = s.seenLordInputs;
+  const claims = s.peers.claims;
+  const valor = s.params.valor;
+  if (
+    k.claims === claims &&
+    k.lord === s.lord &&
+    k.vote === s.vote &&
+    k.maxEpoch === s.maxEpoch &&
+    k.valor === valor
+  )
+    return;
+  k.claims = claims;
+  k.lord = s.lord;
+  k.vote = s.vote;
+  k.maxEpoch = s.maxEpoch;
+  k.valor = valor;
   const uuid = seenLord(st)?.uuid ?? null;
   if (uuid === st.s.seenLordUuid) return;
   st.s.seenLordUuid = uuid;

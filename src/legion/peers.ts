@@ -83,6 +83,8 @@ export class PeerTable {
   readonly tally = new VoteTally();
   /** peers announcing the lord flag: almost always zero or one */
   readonly claimants = new Set<string>();
+  /** bumped whenever the claimants, or what one of them announced, may have changed (not on refresh) */
+  claims = 0;
   /** cache slot of vote.ts: until when the lease held at `votes` version (see leaseHoldsUntil) */
   lease: { votes: number; params: object; until: number; atMs: number } | null = null;
   private best: string | null = null;
@@ -183,6 +185,7 @@ export class PeerTable {
     }
     if (rec.flags.lord) this.claimants.add(uuid);
     else if (wasLord) this.claimants.delete(uuid);
+    if (rec.flags.lord || wasLord) this.claims++;
     this.trackBest(prevValor, rec);
   }
 
@@ -193,7 +196,7 @@ export class PeerTable {
     this.untally(old.vote);
     this.membership++;
     this.votes++;
-    this.claimants.delete(uuid);
+    if (this.claimants.delete(uuid)) this.claims++;
     if (uuid === this.best) this.bestValid = false;
     if (this.freshValid && this.fresh.includes(old)) this.freshValid = false;
     return true;

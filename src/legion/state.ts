@@ -69,6 +69,19 @@ export interface NativeState extends ValorParts {
   readonly release: Release | null;
   /** the lord the last `lord-changed` event named (seenLord), null for none */
   readonly seenLordUuid: string | null;
+  /**
+   * What seenLord depends on, as of its last reading (events.ts, noteLordChange): while all of it
+   * is the same the lord seen is too, and most steps need not read the claimants at all.
+   */
+  readonly seenLordInputs: SeenLordInputs;
+}
+
+export interface SeenLordInputs {
+  claims: number;
+  lord: boolean;
+  vote: string | null;
+  maxEpoch: bigint;
+  valor: bigint;
 }
 
 export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true): NativeState {
@@ -99,6 +112,7 @@ export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true
     lastAnnounceMs: Number.NEGATIVE_INFINITY,
     release: null,
     seenLordUuid: null,
+    seenLordInputs: { claims: -1, lord: false, vote: null, maxEpoch: 0n, valor: 0n },
   };
   return state;
 }
