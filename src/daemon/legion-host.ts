@@ -2,16 +2,14 @@ import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { stopLeftovers } from '../hooks/index.js';
 import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
-import { HintCodec } from '../protocol/hints.js';
-import type { LearningOptions } from '../transport/learning.js';
 import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
-import { legionKeys } from './key-ring.js';
 import { createLegionNode, type HookEnv, type LegionNode, type RunningLegion } from './legion-node.js';
 import { type Clock, type RunnerLogger, type Scheduler, systemClock } from './legion-runner.js';
 import { type LegionWork, workStopBoundMs } from './legion-work.js';
 import type { Logger } from './logger.js';
 import { type Protocol, type SomeProtocol, setupProtocol } from './protocol-setup.js';
+import { learningOf, udpOptions } from './udp-options.js';
 
 const text = new TextDecoder();
 const bytes = new TextEncoder();
@@ -327,51 +325,6 @@ export class LegionHost {
     if (!this.node) return void (await this.transport?.close());
     await this.node.close();
   }
-}
-
-/**
- * Peer learning runs for a native legion with unicast peers and a secret: hints are sealed with
- * the legion's key, and without one anyone could add destinations.
- */
-async function learningOf(
-  cfg: LegionConfig,
-  uuid: string,
-  log: Logger,
-): Promise<LearningOptions | undefined> {
-  if (!cfg.learnPeers || cfg.protocol !== 'native' || cfg.peers.length === 0) return undefined;
-  const keys = await legionKeys(cfg);
-  if (keys === null) {
-    log.info('peer learning needs a secret: sending only to the listed peers');
-    return undefined;
-  }
-  const hintEveryMs = Math.max(4 * cfg.intervalMs, 1000);
-  return {
-    codec: new HintCodec(keys),
-    uuid,
-    max: cfg.learnedPeersMax,
-    hintEveryMs,
-    ttlMs: Math.max(3 * hintEveryMs, 2 * cfg.toleranceMs),
-  };
-}
-
-function udpOptions(cfg: LegionConfig, learning: LearningOptions | undefined): UdpTransportOptions {
-  return {
-    ...(learning ? { learning } : {}),
-    bind: { address: cfg.bind.host, port: cfg.bind.port },
-    ...(cfg.multicast
-      ? {
-          multicast: {
-            group: cfg.multicast.group.host,
-            port: cfg.multicast.group.port,
-            ...(cfg.multicast.interface ? { interface: cfg.multicast.interface } : {}),
-            ttl: cfg.multicast.ttl,
-            loop: cfg.multicast.loop,
-          },
-        }
-      : {}),
-    peers: cfg.peers,
-    peerResolveIntervalMs: cfg.peerResolveIntervalMs,
-  };
 }
 
 /** the core keeps monotonic deadlines; operators want a wall-clock time */
