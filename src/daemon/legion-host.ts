@@ -1,6 +1,7 @@
 import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { stopLeftovers } from '../hooks/index.js';
+import type { HookResult } from '../hooks/types.js';
 import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
 import { HintCodec } from '../protocol/hints.js';
 import type { LearningOptions } from '../transport/learning.js';
@@ -32,6 +33,7 @@ export interface HostOptions {
 }
 
 export type EventListener = (event: PublicEvent) => void;
+export type HookListener = (result: HookResult) => void;
 
 /** An event as legionctl shows it: JSON-safe, names instead of whole member records. */
 export interface PublicEvent {
@@ -53,6 +55,7 @@ export class LegionHost {
   private node!: LegionNode<unknown, unknown>;
   private epochStore: EpochStore | null;
   private readonly listeners = new Set<EventListener>();
+  private readonly hookListeners = new Set<HookListener>();
   private left = false;
   /** taken by acquire(), used by run() and reopenTransport() */
   private transport: UdpTransport | null = null;
@@ -119,6 +122,9 @@ export class LegionHost {
       ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
       extraParams: pair.extraParams,
       onEvent: (ev) => this.onEvent(ev),
+      onHookResult: (r) => {
+        for (const l of this.hookListeners) l(r);
+      },
       ...(this.o.onStep ? { onStep: this.o.onStep } : {}),
     });
     this.node = node;
@@ -176,6 +182,17 @@ export class LegionHost {
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** every finished hook command of this legion (the metrics) */
+  subscribeHooks(listener: HookListener): () => void {
+    this.hookListeners.add(listener);
+    return () => this.hookListeners.delete(listener);
+  }
+
+  /** the lord-only daemons' state, for the metrics */
+  workStatus() {
+    return this.work.workStatus();
   }
 
   view(): LegionView {

@@ -13,6 +13,7 @@ import {
   viewContext,
 } from '../hooks/index.js';
 import { LeaseCell } from '../hooks/lease.js';
+import type { HookResult } from '../hooks/types.js';
 import type { LegionEvent, LegionView, WorkLease } from '../legion/types.js';
 
 /**
@@ -55,6 +56,8 @@ export interface LegionWorkOptions {
   onLordHookFailed: (stepdownMs: number) => void;
   /** the total weight of failing valor checks changed; the core owns the valor (legion/valor.ts) */
   onValorPenalty: (penalty: bigint) => void;
+  /** every finished hook command (metrics); must not throw */
+  onHookResult?: (result: HookResult) => void;
   /**
    * What the work runs on; default the system's (real processes, the bash guard, real timers,
    * croner). The simulator passes virtual ones, and `schedule: timerSchedule(timers)` with them:
@@ -95,6 +98,7 @@ export class LegionWork {
       logger: o.logger,
       spawner: o.spawner,
       onResult: (r) => {
+        o.onHookResult?.(r);
         const failure = this.cfg.lordHookFailure;
         if (r.event === 'lord' && !r.ok && failure && this.lord) {
           o.logger.warn({ stepdownMs: failure.stepdownMs }, 'lord hook failed; stepping down for a while');
