@@ -240,12 +240,14 @@ const legionSchema = z
     })),
   }));
 
-export const DEFAULT_HTTP_LISTEN = '127.0.0.1:9442';
+export const DEFAULT_HTTP_LISTEN = { host: '127.0.0.1', port: 9442 };
 
 /** metrics and health endpoints; a listen address others can reach needs a bearer token */
 const httpSchema = z
   .strictObject({
-    listen: field((v) => parseAddress(v ?? DEFAULT_HTTP_LISTEN, { ipOnly: true, allowPortZero: false })),
+    listen: field((v) => parseAddress(v, { ipOnly: true, allowPortZero: false })).default(() => ({
+      ...DEFAULT_HTTP_LISTEN,
+    })),
     token_file: path().optional(),
   })
   .superRefine((h, ctx) => {
