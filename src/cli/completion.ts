@@ -5,8 +5,8 @@
  * zsh runs the same function through bashcompinit, which zsh ships for exactly this.
  */
 
-/** the subcommands whose first argument is a legion, and the two with get/set under them */
-const BASH = String.raw`# legionctl completion for bash: source it, or put it in
+/** `${'$'}` writes a shell `$` where a template would otherwise interpolate */
+const BASH = `# legionctl completion for bash: source it, or put it in
 # /usr/share/bash-completion/completions/legionctl
 _legionctl() {
   local cur=${'$'}{COMP_WORDS[COMP_CWORD]} prev=${'$'}{COMP_WORDS[COMP_CWORD-1]}
