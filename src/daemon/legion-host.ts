@@ -1,7 +1,6 @@
 import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { stopLeftovers } from '../hooks/index.js';
-import type { HookResult } from '../hooks/types.js';
 import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
 import { HintCodec } from '../protocol/hints.js';
 import type { LearningOptions } from '../transport/learning.js';
@@ -10,7 +9,7 @@ import { EpochStore } from './epoch-store.js';
 import { legionKeys } from './key-ring.js';
 import { createLegionNode, type HookEnv, type LegionNode } from './legion-node.js';
 import { type Clock, type LegionRunner, type Scheduler, systemClock } from './legion-runner.js';
-import { type LegionWork, workStopBoundMs } from './legion-work.js';
+import { type LegionWork, type WorkEvent, workStopBoundMs } from './legion-work.js';
 import type { Logger } from './logger.js';
 import { type ProtocolPair, setupProtocol } from './protocol-setup.js';
 
@@ -33,7 +32,7 @@ export interface HostOptions {
 }
 
 export type EventListener = (event: PublicEvent) => void;
-export type HookListener = (result: HookResult) => void;
+export type WorkListener = (event: WorkEvent) => void;
 
 /** An event as legionctl shows it: JSON-safe, names instead of whole member records. */
 export interface PublicEvent {
@@ -55,7 +54,7 @@ export class LegionHost {
   private node!: LegionNode<unknown, unknown>;
   private epochStore: EpochStore | null;
   private readonly listeners = new Set<EventListener>();
-  private readonly hookListeners = new Set<HookListener>();
+  private readonly workListeners = new Set<WorkListener>();
   private left = false;
   /** taken by acquire(), used by run() and reopenTransport() */
   private transport: UdpTransport | null = null;
@@ -122,8 +121,8 @@ export class LegionHost {
       ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
       extraParams: pair.extraParams,
       onEvent: (ev) => this.onEvent(ev),
-      onHookResult: (r) => {
-        for (const l of this.hookListeners) l(r);
+      onWork: (e) => {
+        for (const l of this.workListeners) l(e);
       },
       ...(this.o.onStep ? { onStep: this.o.onStep } : {}),
     });
@@ -184,10 +183,10 @@ export class LegionHost {
     return () => this.listeners.delete(listener);
   }
 
-  /** every finished hook command of this legion (the metrics) */
-  subscribeHooks(listener: HookListener): () => void {
-    this.hookListeners.add(listener);
-    return () => this.hookListeners.delete(listener);
+  /** what this legion's hooks and lord-only work did (the metrics) */
+  subscribeWork(listener: WorkListener): () => void {
+    this.workListeners.add(listener);
+    return () => this.workListeners.delete(listener);
   }
 
   /** the lord-only daemons' state, for the metrics */

@@ -54,7 +54,7 @@ export class HttpEndpoint implements DaemonObserver<EndpointLegion> {
     this.tracked.get(legion.name)?.close();
     this.tracked.set(
       legion.name,
-      new TrackedLegion(legion, this.now(), (name, r) => this.metrics.hookDone(name, r)),
+      new TrackedLegion(legion, this.now(), (name, e) => this.metrics.workDone(name, e)),
     );
   }
 

@@ -5,7 +5,7 @@
  * as they finish. Labels are bounded: legion, role, state, reason, event, outcome; never a member.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { HookResult } from '../hooks/types.js';
+import type { WorkEvent } from '../daemon/legion-work.js';
 import type { TrackedLegion } from './tracked.js';
 
 export interface MetricsSource {
@@ -24,7 +24,7 @@ const num = (v: bigint | string) => Number(v);
 
 export function createMetrics(src: MetricsSource): {
   registry: Registry;
-  hookDone(legion: string, r: HookResult): void;
+  workDone(legion: string, e: WorkEvent): void;
 } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -228,12 +228,28 @@ export function createMetrics(src: MetricsSource): {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
   });
+  const daemonChanges = new Counter({
+    name: 'legiond_workload_daemon_changes_total',
+    help: 'lord-only daemon processes started, stopped (unlord, shutdown) or exited on their own',
+    labelNames: ['legion', 'change'],
+    registers,
+  });
+  const cronRuns = new Counter({
+    name: 'legiond_cron_runs_total',
+    help: 'finished lord-only cron runs, by outcome (ok, failed, timeout)',
+    labelNames: ['legion', 'outcome'],
+    registers,
+  });
+  const outcomeOf = (r: { ok: boolean; timedOut: boolean }) =>
+    r.ok ? 'ok' : r.timedOut ? 'timeout' : 'failed';
   return {
     registry,
-    hookDone(legion, r) {
-      const outcome = r.ok ? 'ok' : r.timedOut ? 'timeout' : 'failed';
-      hookRuns.inc({ legion, event: r.event, outcome });
-      hookDuration.observe({ legion, event: r.event }, r.durationMs / 1000);
+    workDone(legion, e) {
+      if (e.kind === 'hook') {
+        hookRuns.inc({ legion, event: e.result.event, outcome: outcomeOf(e.result) });
+        hookDuration.observe({ legion, event: e.result.event }, e.result.durationMs / 1000);
+      } else if (e.kind === 'daemon') daemonChanges.inc({ legion, change: e.change });
+      else cronRuns.inc({ legion, outcome: outcomeOf(e) });
     },
   };
 }

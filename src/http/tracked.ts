@@ -1,12 +1,12 @@
 import type { LegionHost, PublicEvent } from '../daemon/legion-host.js';
+import type { WorkEvent } from '../daemon/legion-work.js';
 import { hasJoined } from '../daemon/notify/joined.js';
-import type { HookResult } from '../hooks/types.js';
 import type { LegionView } from '../legion/types.js';
 
 /** What a LegionHost must offer the HTTP endpoints; the tests' fakes are smaller than a host. */
 export type EndpointLegion = Pick<
   LegionHost,
-  'name' | 'cfg' | 'view' | 'status' | 'workStatus' | 'subscribe' | 'subscribeHooks'
+  'name' | 'cfg' | 'view' | 'status' | 'workStatus' | 'subscribe' | 'subscribeWork'
 >;
 
 /**
@@ -50,12 +50,12 @@ export class TrackedLegion {
   constructor(
     readonly legion: EndpointLegion,
     readonly startedAt: number,
-    onHook: (legion: string, r: HookResult) => void,
+    onWork: (legion: string, e: WorkEvent) => void,
   ) {
     this.lastStepAt = startedAt;
     this.unsubscribe = [
       legion.subscribe((ev) => this.onEvent(ev)),
-      legion.subscribeHooks((r) => onHook(legion.name, r)),
+      legion.subscribeWork((e) => onWork(legion.name, e)),
     ];
   }
 

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PublicEvent } from '../../src/daemon/legion-host.js';
+import type { WorkEvent } from '../../src/daemon/legion-work.js';
 import { createLogger } from '../../src/daemon/logger.js';
 import type { HookResult } from '../../src/hooks/types.js';
 import { HttpEndpoint } from '../../src/http/endpoint.js';
@@ -39,7 +40,7 @@ class FakeLegion {
   lord: MemberInfo | null = null;
   epoch = 0n;
   events: Array<(e: PublicEvent) => void> = [];
-  hooks: Array<(r: HookResult) => void> = [];
+  work: Array<(e: WorkEvent) => void> = [];
   view(): LegionView {
     return {
       legion: 'web',
@@ -76,8 +77,8 @@ class FakeLegion {
     this.events.push(l);
     return () => true;
   }
-  subscribeHooks(l: (r: HookResult) => void) {
-    this.hooks.push(l);
+  subscribeWork(l: (e: WorkEvent) => void) {
+    this.work.push(l);
     return () => true;
   }
   emit(type: string, lord: MemberInfo | null, reason?: string) {
@@ -140,16 +141,21 @@ describe('HttpEndpoint', () => {
     legion.emit('node-left', null, 'timeout');
     legion.lord = null;
     legion.emit('node-left', null, 'something-new');
-    for (const h of legion.hooks)
-      h({
-        event: 'lord',
-        command: 'true',
-        ok: false,
-        exitCode: null,
-        signal: 'SIGKILL',
-        timedOut: true,
-        durationMs: 1500,
-      } as HookResult);
+    const result = {
+      event: 'lord',
+      command: 'true',
+      ok: false,
+      exitCode: null,
+      timedOut: true,
+      durationMs: 1500,
+    };
+    for (const w of legion.work) {
+      w({ kind: 'hook', result: result as HookResult });
+      w({ kind: 'daemon', change: 'start' });
+      w({ kind: 'daemon', change: 'exit' });
+      w({ kind: 'daemon', change: 'start' });
+      w({ kind: 'cron', ok: true, timedOut: false, durationMs: 10 });
+    }
     const m = (await get(PORT, '/metrics')).body;
     expect(sample(m, 'legiond_lord_changes_total', { legion: 'web', reason: 'node-joined' })).toBe(1);
     expect(sample(m, 'legiond_lord_changes_total', { legion: 'web', reason: 'election' })).toBe(1);
@@ -170,6 +176,10 @@ describe('HttpEndpoint', () => {
     expect(
       sample(m, 'legiond_hook_duration_seconds_bucket', { legion: 'web', event: 'lord', le: '2.5' }),
     ).toBe(1);
+
+    expect(sample(m, 'legiond_workload_daemon_changes_total', { legion: 'web', change: 'start' })).toBe(2);
+    expect(sample(m, 'legiond_workload_daemon_changes_total', { legion: 'web', change: 'exit' })).toBe(1);
+    expect(sample(m, 'legiond_cron_runs_total', { legion: 'web', outcome: 'ok' })).toBe(1);
 
     endpoint.legionLeaving(fake);
     expect((await get(PORT, '/healthz')).status).toBe(503);
