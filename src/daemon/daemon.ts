@@ -206,6 +206,11 @@ export class Daemon {
         { stateDir: this.stateDir, configured: next.stateDir },
         'SIGHUP: the state directory cannot move while running; restart legiond to apply it',
       );
+    if (!isDeepStrictEqual(next.http, this.config.http))
+      this.o.logger.warn(
+        { configured: next.http },
+        'SIGHUP: the http endpoints cannot change while running; restart legiond to apply it',
+      );
     const refused: string[] = [];
     for (const h of [...this.hosts]) {
       const nl = next.legions.find((l) => l.name === h.name);
