@@ -75,6 +75,17 @@ export function createMetrics(src: MetricsSource): {
     return s;
   };
 
+  // the first collector clears the per-scrape caches: prom-client collects in registration order
+  new Gauge({
+    name: 'legiond_legions',
+    help: 'legions running in this process',
+    registers,
+    collect() {
+      views = new Map();
+      statuses = new Map();
+      this.set(src.legions().length);
+    },
+  });
   gauge('legiond_is_lord', '1 while this node is the lord of the legion', ['legion'], (g) =>
     each((t) => g.set({ legion: t.name }, viewOf(t).lord?.self ? 1 : 0)),
   );
@@ -203,18 +214,6 @@ export function createMetrics(src: MetricsSource): {
   gauge('legiond_cron_running', '1 while a lord-only cron run is going', ['legion'], (g) =>
     each((t) => g.set({ legion: t.name }, t.legion.workStatus().cronRunning ? 1 : 0)),
   );
-  // the last collector clears the per-scrape caches; prom-client collects in registration order
-  new Gauge({
-    name: 'legiond_legions',
-    help: 'legions running in this process',
-    registers,
-    collect() {
-      this.set(src.legions().length);
-      views = new Map();
-      statuses = new Map();
-    },
-  });
-
   const hookRuns = new Counter({
     name: 'legiond_hook_runs_total',
     help: 'finished hook commands, by event and outcome (ok, failed, timeout)',
