@@ -5,6 +5,7 @@ import { controlRequest, controlStream } from '../control/client.js';
 import type { ControlCommand, ControlEvent, ControlReplies, ValorResult } from '../control/results.js';
 import { formatDuration, parseDuration, parseU64 } from '../control/values.js';
 import { isLegiondError, LegiondError } from '../errors.js';
+import { completionScript } from './completion.js';
 import { flattenMembers, formatEvent, formatMembersTable, formatStatus } from './format.js';
 import { packageVersion } from './version.js';
 
@@ -170,6 +171,20 @@ function buildProgram(): Command {
     .command('leave <legion>')
     .description('leave a legion cleanly (as at shutdown), keeping the others')
     .action(async (legion: string) => show(await call('leave', { legion }), (r) => `${r.legion}: left`));
+
+  program
+    .command('completion <shell>')
+    .description('print a completion script for bash or zsh (legion names come from the daemon)')
+    .action((shell: string) => {
+      const script = completionScript(shell);
+      if (script === null) throw new UsageError('ERR_USAGE', `no completion for "${shell}": bash or zsh`);
+      process.stdout.write(script);
+    });
+
+  // what the completion scripts call for legion names: one a line, nothing else
+  program.command('__legions', { hidden: true }).action(async () => {
+    for (const l of (await call('status')).legions) out(l.legion);
+  });
 
   return program;
 }

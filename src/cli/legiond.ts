@@ -5,8 +5,10 @@ import type { FlagOptions, LegiondConfig } from '../config/types.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { notifierFromEnv } from '../daemon/notify/sd-notifier.js';
+import { allObservers } from '../daemon/observer.js';
 import { shutdownDeadlineMs } from '../daemon/shutdown-deadline.js';
 import { isLegiondError } from '../errors.js';
+import { HttpEndpoint } from '../http/endpoint.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -21,6 +23,8 @@ const EXIT_2_CODES = new Set([
   'ERR_BIND',
   'ERR_MULTICAST',
   'ERR_CONTROL_IN_USE',
+  'ERR_HTTP_IN_USE',
+  'ERR_HTTP_TOKEN',
   'ERR_CONTROL_PATH',
   'ERR_STATE_LOCKED',
   'ERR_STATE_DIR',
@@ -43,6 +47,11 @@ const program = new Command('legiond')
   .option('--legion <name>', 'run one legion from flags: its name')
   .option('--protocol <native|uwsgi>', 'wire protocol')
   .option('--bind <addr:port>', 'address and port to listen on')
+  .option(
+    '--http <addr:port>',
+    'serve /metrics, /healthz, /readyz and /lord/NAME here (loopback unless a token is given)',
+  )
+  .option('--http-token-file <file>', 'a 0600 file holding the bearer token every HTTP request must carry')
   .option('--peer <host:port>', 'unicast peer, also a seed to learn the others through (repeatable)', collect)
   .option('--no-learn-peers', 'send only to the listed peers; learn no others through them')
   .option('--learned-peers-max <n>', 'most peers learned through the seeds')
@@ -115,6 +124,8 @@ async function loadFromOpts(
   if (typeof opts.config === 'string') {
     const file = opts.config;
     if (opts.legion !== undefined) throw new Error('give either --config or --legion, not both');
+    if (opts.http !== undefined || opts.httpTokenFile !== undefined)
+      throw new Error('--http goes with --legion; with --config, set http: in the file');
     return { config: await loadConfigFile(file), reload: () => loadConfigFile(file) };
   }
   if (opts.legion === undefined) program.help({ error: true });
@@ -132,13 +143,16 @@ async function run(opts: Record<string, unknown>): Promise<void> {
   const { config, reload } = loaded;
   const logger = createLogger({ level: config.logLevel });
   const deadline = shutdownDeadlineMs(config);
-  const observer = notifierFromEnv(process.env, logger);
+  const notifier = notifierFromEnv(process.env, logger);
+  const http = config.http ? new HttpEndpoint({ config: config.http, logger }) : null;
+  const observers = [...(notifier ? [notifier] : []), ...(http ? [http] : [])];
   const daemon = new Daemon({
     config,
     logger,
     reload,
     shutdownDeadlineMs: deadline,
-    ...(observer ? { observer } : {}),
+    ...(observers.length > 0 ? { observer: allObservers(observers) } : {}),
+    ...(http ? { http } : {}),
   });
   daemon.installSignals();
   try {

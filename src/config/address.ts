@@ -47,3 +47,9 @@ export function isMulticastAddress(host: string): boolean {
   }
   return isIP(host) === 6 && /^ff/i.test(host);
 }
+
+/** 127.0.0.0/8 and ::1: what only this host can reach */
+export function isLoopbackAddress(host: string): boolean {
+  if (isIP(host) === 4) return host.split('.')[0] === '127';
+  return isIP(host) === 6 && /^(0{0,4}:){7}0{0,3}1$|^::1$/i.test(host);
+}

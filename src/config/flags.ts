@@ -19,7 +19,8 @@ const SPECIAL_FLAGS: Record<string, string> = {
 
 /** The flag that sets a schema key path. */
 export function flagFor(path: KeyPath): string {
-  const [top, , key, sub] = path;
+  const [top, httpKey, key, sub] = path;
+  if (top === 'http') return httpKey === 'token_file' ? '--http-token-file' : '--http';
   if (top !== 'legions') return typeof top === 'string' ? `--${top.replace(/_/g, '-')}` : '';
   if (typeof key !== 'string') return '--legion';
   if (key === 'multicast') return sub === 'group' || sub === undefined ? '--multicast' : `--multicast-${sub}`;
@@ -101,6 +102,10 @@ export function configFromFlags(flags: FlagOptions, opts: { hostname?: () => str
     log_level: flags.logLevel,
     control: flags.control,
     state_dir: flags.stateDir,
+    http:
+      flags.http !== undefined || flags.httpTokenFile !== undefined
+        ? { listen: flags.http, token_file: flags.httpTokenFile }
+        : undefined,
     legions: [stripUndefined(legion)],
   };
   const parsed = configSchema.safeParse(stripUndefined(raw), { reportInput: true });

@@ -3,7 +3,7 @@
  * and make every path absolute against the config file's directory, so a reload from another
  * working directory means the same files.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { ConfigProblem } from './problems.js';
@@ -22,11 +22,14 @@ export function resolveConfig(parsed: ParsedConfig, opts: ResolveOptions): Legio
   const problems: ConfigProblem[] = [];
   const abs = (p: string) => resolvePath(opts.baseDir, p);
   const legions = parsed.legions.map((l, i) => resolveLegion(l, i, opts, abs, problems));
+  const tokenFile = parsed.http?.tokenFile ? abs(parsed.http.tokenFile) : null;
+  if (tokenFile !== null) checkTokenFile(tokenFile, problems);
   if (problems.length > 0) return problems;
   return {
     logLevel: parsed.logLevel,
     control: abs(parsed.control),
     stateDir: parsed.stateDir === null ? null : abs(parsed.stateDir),
+    http: parsed.http ? { listen: parsed.http.listen, tokenFile } : null,
     legions,
   };
 }
@@ -76,6 +79,22 @@ function resolveLegion(
     secretFile: l.secretFile === undefined ? null : abs(l.secretFile),
     acceptSecretFiles: l.acceptSecretFiles.map(abs),
   };
+}
+
+/** the bearer token guards the metrics: a file others can read would hand it out */
+function checkTokenFile(file: string, problems: ConfigProblem[]): void {
+  const path = ['http', 'token_file'];
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) problems.push({ path, message: `${file} is not a regular file` });
+    else if ((st.mode & 0o077) !== 0)
+      problems.push({
+        path,
+        message: `${file} has mode ${(st.mode & 0o777).toString(8)}; it must be readable by its owner only (chmod 600)`,
+      });
+  } catch (e) {
+    problems.push({ path, message: `cannot read ${file}: ${errText(e)}` });
+  }
 }
 
 function errText(e: unknown): string {

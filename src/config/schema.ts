@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { HookCommand } from '../hooks/types.js';
 import { HOOK_EVENTS, type HookEvent } from '../legion/types.js';
-import { isMulticastAddress } from './address.js';
+import { isLoopbackAddress, isMulticastAddress } from './address.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import {
   Bad,
@@ -268,11 +268,31 @@ const legionSchema = z
     })),
   }));
 
+export const DEFAULT_HTTP_LISTEN = { host: '127.0.0.1', port: 9442 };
+
+/** metrics and health endpoints; a listen address others can reach needs a bearer token */
+const httpSchema = z
+  .strictObject({
+    listen: field((v) => parseAddress(v, { ipOnly: true, allowPortZero: false })).default(() => ({
+      ...DEFAULT_HTTP_LISTEN,
+    })),
+    token_file: path().optional(),
+  })
+  .superRefine((h, ctx) => {
+    if (h.token_file !== undefined || isLoopbackAddress(h.listen.host)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['token_file'],
+      message: `required: listen ${h.listen.host}:${h.listen.port} is not a loopback address, so requests need a bearer token read from a 0600 file`,
+    });
+  });
+
 export const configSchema = z
   .strictObject({
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     control: path().default(DEFAULT_CONTROL_SOCKET),
     state_dir: path().optional(),
+    http: httpSchema.optional(),
     legions: z.array(legionSchema).min(1, { error: 'at least one legion is required' }),
   })
   .superRefine((c, ctx) => {
@@ -292,6 +312,7 @@ export const configSchema = z
     logLevel: c.log_level,
     control: c.control,
     stateDir: c.state_dir ?? null,
+    http: c.http ? { listen: c.http.listen, tokenFile: c.http.token_file ?? null } : null,
     legions: c.legions,
   }));
 

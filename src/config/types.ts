@@ -101,7 +101,15 @@ export interface LegiondConfig {
   control: string;
   /** absolute path or null; epochs are persisted there */
   stateDir: string | null;
+  /** the metrics and health endpoints; null when not configured */
+  http: HttpConfig | null;
   legions: LegionConfig[];
+}
+
+export interface HttpConfig {
+  listen: HostPort;
+  /** absolute path of a 0600 file holding the bearer token; null: no token asked */
+  tokenFile: string | null;
 }
 
 /**
@@ -113,6 +121,9 @@ export interface FlagOptions {
   logLevel?: string;
   control?: string;
   stateDir?: string;
+  /** HOST:PORT of the metrics and health endpoints */
+  http?: string;
+  httpTokenFile?: string;
   /** legion name */
   legion?: string;
   protocol?: string;

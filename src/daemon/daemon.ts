@@ -16,7 +16,9 @@ export interface DaemonOptions {
   /** upper bound on a clean shutdown, whatever the hooks do */
   shutdownDeadlineMs?: number;
   /** told of readiness, reloads and shutdown (the sd_notify speaker) */
-  observer?: DaemonObserver;
+  observer?: DaemonObserver<LegionHost>;
+  /** the metrics and health endpoints: bound with the other exclusive resources, closed last */
+  http?: { listen(): Promise<void>; close(): Promise<void> };
 }
 
 /** what a reload compares to decide whether a legion's socket or codec must change */
@@ -77,6 +79,7 @@ export class Daemon {
           (h) => this.leaveLegion(h),
         ),
       });
+      await this.o.http?.listen();
       for (const lc of this.config.legions) {
         const host = this.newHost(lc);
         await host.acquire().catch(async (e) => {
@@ -107,6 +110,7 @@ export class Daemon {
 
   private async release(acquired: LegionHost[]): Promise<void> {
     await Promise.all(acquired.map((h) => h.close().catch(() => undefined)));
+    await this.o.http?.close().catch(() => undefined);
     await this.control?.close().catch(() => undefined);
     this.control = null;
     await this.lock?.release().catch(() => undefined);
@@ -202,6 +206,11 @@ export class Daemon {
         { stateDir: this.stateDir, configured: next.stateDir },
         'SIGHUP: the state directory cannot move while running; restart legiond to apply it',
       );
+    if (!isDeepStrictEqual(next.http, this.config.http))
+      this.o.logger.warn(
+        { configured: next.http },
+        'SIGHUP: the http endpoints cannot change while running; restart legiond to apply it',
+      );
     const refused: string[] = [];
     for (const h of [...this.hosts]) {
       const nl = next.legions.find((l) => l.name === h.name);
@@ -280,6 +289,7 @@ export class Daemon {
     await Promise.race([all, timer]);
     await this.control?.close();
     this.control = null;
+    await this.o.http?.close().catch(() => undefined);
     await this.lock?.release();
     this.lock = null;
     await this.o.observer?.close().catch(() => undefined);

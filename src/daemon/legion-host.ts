@@ -6,7 +6,7 @@ import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '.
 import { EpochStore } from './epoch-store.js';
 import { createLegionNode, type HookEnv, type LegionNode, type RunningLegion } from './legion-node.js';
 import { type Clock, type RunnerLogger, type Scheduler, systemClock } from './legion-runner.js';
-import { type LegionWork, workStopBoundMs } from './legion-work.js';
+import { type LegionWork, type WorkEvent, workStopBoundMs } from './legion-work.js';
 import type { Logger } from './logger.js';
 import { type Protocol, type SomeProtocol, setupProtocol } from './protocol-setup.js';
 import { learningOf, udpOptions } from './udp-options.js';
@@ -30,6 +30,7 @@ export interface HostOptions {
 }
 
 export type EventListener = (event: PublicEvent) => void;
+export type WorkListener = (event: WorkEvent) => void;
 
 /** An event as legionctl shows it: JSON-safe, names instead of whole member records. */
 export interface PublicEvent {
@@ -55,6 +56,7 @@ export class LegionHost {
   private rebuildCodec!: (next: LegionConfig) => Promise<{ apply(): void }>;
   private epochStore: EpochStore | null;
   private readonly listeners = new Set<EventListener>();
+  private readonly workListeners = new Set<WorkListener>();
   private left = false;
   /** taken by acquire(), used by run() and reopenTransport() */
   private transport: UdpTransport | null = null;
@@ -142,6 +144,9 @@ export class LegionHost {
       ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
       initParams: (common) => p.initParams(common),
       onEvent: (ev) => this.onEvent(ev),
+      onWork: (e) => {
+        for (const l of this.workListeners) l(e);
+      },
       ...(this.o.onStep ? { onStep: this.o.onStep } : {}),
     });
     let current = p;
@@ -196,6 +201,17 @@ export class LegionHost {
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** what this legion's hooks and lord-only work did (the metrics) */
+  subscribeWork(listener: WorkListener): () => void {
+    this.workListeners.add(listener);
+    return () => this.workListeners.delete(listener);
+  }
+
+  /** the lord-only daemons' state, for the metrics */
+  workStatus() {
+    return this.work.workStatus();
   }
 
   view(): LegionView {

@@ -21,7 +21,7 @@ import {
 import type { LegionEvent, LegionParams, Machine } from '../legion/types.js';
 import type { Transport } from '../transport/types.js';
 import { LegionRunner, type RunnerLogger } from './legion-runner.js';
-import { LegionWork } from './legion-work.js';
+import { LegionWork, type WorkEvent } from './legion-work.js';
 import { type Clock, type Scheduler, systemScheduler, withSystemTimers } from './scheduler.js';
 import type { WireCodec } from './wire.js';
 
@@ -57,6 +57,8 @@ export interface LegionNodeOptions<S, P> {
   onEvent?: (event: LegionEvent) => void;
   /** the runner gave up waiting for the hooks at the hold timeout */
   onHoldTimeout?: () => void;
+  /** what the hooks and the lord-only work did (metrics) */
+  onWork?: (event: WorkEvent) => void;
   /** a failed lord hook made the node step down for `stepdownMs` */
   onLordHookFailed?: (stepdownMs: number) => void;
   /** after every step (observers: the simulator) */
@@ -125,6 +127,7 @@ export class LegionNode<S, P> implements RunningLegion {
         this.runner.command({ type: 'hook-failed', event: 'lord', stepdownMs });
       },
       onValorPenalty: (penalty) => this.runner.command({ type: 'set-penalty', penalty }),
+      ...(o.onWork ? { onWork: o.onWork } : {}),
       ...(env.spawner ? { spawner: env.spawner } : {}),
       ...(env.guarded ? { guarded: env.guarded } : {}),
       ...(timers ? { timers } : {}),

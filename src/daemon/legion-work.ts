@@ -13,6 +13,7 @@ import {
   viewContext,
 } from '../hooks/index.js';
 import { LeaseCell } from '../hooks/lease.js';
+import type { HookResult } from '../hooks/types.js';
 import type { LegionEvent, LegionView, WorkLease } from '../legion/types.js';
 
 /**
@@ -55,6 +56,8 @@ export interface LegionWorkOptions {
   onLordHookFailed: (stepdownMs: number) => void;
   /** the total weight of failing valor checks changed; the core owns the valor (effectiveValor in legion/types.ts) */
   onValorPenalty: (penalty: bigint) => void;
+  /** what the hooks and the lord-only work did (metrics); must not throw */
+  onWork?: (event: WorkEvent) => void;
   /**
    * What the work runs on; default the system's (real processes, the bash guard, real timers,
    * croner). The simulator passes virtual ones, and `schedule: timerSchedule(timers)` with them:
@@ -65,6 +68,12 @@ export interface LegionWorkOptions {
   timers?: HookTimers;
   schedule?: CronSchedule;
 }
+
+/** a finished hook command, a lord-only daemon's start, stop or exit, a finished cron run */
+export type WorkEvent =
+  | { kind: 'hook'; result: HookResult }
+  | { kind: 'daemon'; change: 'start' | 'stop' | 'exit' }
+  | { kind: 'cron'; ok: boolean; timedOut: boolean; durationMs: number };
 
 /**
  * Everything a legion runs on this host because of its events: hooks (serial, in event order),
@@ -95,6 +104,7 @@ export class LegionWork {
       logger: o.logger,
       spawner: o.spawner,
       onResult: (r) => {
+        this.tell({ kind: 'hook', result: r });
         const failure = this.cfg.lordHookFailure;
         if (r.event === 'lord' && !r.ok && failure && this.lord) {
           o.logger.warn({ stepdownMs: failure.stepdownMs }, 'lord hook failed; stepping down for a while');
@@ -124,6 +134,8 @@ export class LegionWork {
       logger: this.o.logger,
       guarded: this.o.guarded,
       schedule: this.o.schedule,
+      onRun: (r) =>
+        this.tell({ kind: 'cron', ok: r.ok, timedOut: r.outcome.timedOut, durationMs: r.outcome.durationMs }),
     });
   }
 
@@ -138,7 +150,17 @@ export class LegionWork {
       logger: this.o.logger,
       guarded: this.o.guarded,
       timers: this.o.timers,
+      onChange: (change) => this.tell({ kind: 'daemon', change }),
     });
+  }
+
+  /** metrics must never break the work they watch */
+  private tell(e: WorkEvent): void {
+    try {
+      this.o.onWork?.(e);
+    } catch (err) {
+      this.o.logger.error({ err }, 'a work observer threw');
+    }
   }
 
   private makeChecks(cfg: LegionConfig): ValorChecks {

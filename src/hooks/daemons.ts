@@ -39,6 +39,8 @@ export interface DaemonSupervisorInit extends LordOnlyInit {
   maxBackoffMs?: number;
   /** a daemon that ran this long before exiting restarts with the initial backoff; default 60 s */
   resetAfterMs?: number;
+  /** a daemon's process started, was stopped (unlord, shutdown), or exited on its own (metrics) */
+  onChange?: (change: 'start' | 'stop' | 'exit') => void;
 }
 
 interface Slot {
@@ -122,6 +124,7 @@ export class DaemonSupervisor {
       const proc = s.proc;
       if (!proc) continue;
       s.proc = null;
+      this.init.onChange?.('stop');
       const gone = proc.terminate();
       s.stopping.add(gone);
       void gone.then(() => {
@@ -164,6 +167,7 @@ export class DaemonSupervisor {
     s.proc = proc;
     s.startedAt = this.clock.now();
     this.init.logger.info({ ...fields, pid: proc.pid, epoch: current.epoch.toString() }, 'daemon started');
+    this.init.onChange?.('start');
     void proc.done.then((outcome) => {
       if (s.proc !== proc) return;
       s.proc = null;
@@ -184,6 +188,7 @@ export class DaemonSupervisor {
         'daemon exited; restarting',
       );
       s.restarts++;
+      this.init.onChange?.('exit');
       s.restartTimer = this.timers.setTimeout(() => {
         s.restartTimer = null;
         this.launch(s);

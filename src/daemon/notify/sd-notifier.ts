@@ -12,16 +12,16 @@
  *   runners' own steps, and only while every running legion has stepped within that period: a
  *   wedged runner or a stalled event loop stops the pings, and systemd restarts legiond.
  *
- * The core does not say "joined"; it is derived here from what the view shows. The cores'
- * startup graces are at most 1.5 intervals (native: 1.5; uWSGI: interval × (1 + jitter ≤ 0.5)),
- * so by JOIN_GRACE_INTERVALS a node alone has announced and heard any sitting lord's answer.
+ * The core does not say "joined"; it is derived from what the view shows (hasJoined).
  */
 import type { LegionView } from '../../legion/types.js';
 import type { Logger } from '../logger.js';
 import type { DaemonObserver, ObservedLegion } from '../observer.js';
+import { hasJoined, JOIN_GRACE_INTERVALS } from './joined.js';
 import { NotifySocket, supportedNotifyPath } from './notify-socket.js';
 
-export const JOIN_GRACE_INTERVALS = 2;
+export { JOIN_GRACE_INTERVALS };
+
 /** STATUS is recomputed at most this often per step (a view costs a copy of the member table) */
 const STATUS_EVERY_MS = 100;
 
@@ -146,10 +146,7 @@ export class SdNotifier implements DaemonObserver {
   private look(t: Tracked, now: number): void {
     const v = t.legion.view();
     t.statusAt = now;
-    if (!t.joined) {
-      const heard = v.lord !== null || v.members.some((m) => !m.self);
-      t.joined = heard || now - t.startedAt >= JOIN_GRACE_INTERVALS * t.legion.cfg.intervalMs;
-    }
+    if (!t.joined) t.joined = hasJoined(v, now - t.startedAt, t.legion.cfg.intervalMs);
     t.status = t.joined ? legionStatus(t.legion.name, v) : `${t.legion.name}: joining`;
     if (t.joined) this.checkReady();
     this.publishStatus();
