@@ -84,16 +84,54 @@ export interface LeaveResult {
   left: true;
 }
 
-export interface ControlEvent {
+/** the lord as one node sees it: its epoch is the one the lord announces, its scroll the newest heard */
+export interface LordInfo {
+  uuid: string;
+  name: string;
+  epoch: string;
+  scroll: string;
+}
+
+export interface LordResult {
   legion: string;
-  type: string;
+  /** null while the legion has no lord; `self` is true when the answering node is the lord */
+  lord: (LordInfo & { self: boolean }) | null;
+}
+
+/** what every event carries: the legion, the highest epoch this node knows, and its lord */
+interface EventBase {
+  legion: string;
   epoch: string;
   lord: NodeRef | null;
-  member?: NodeRef;
-  reason?: string;
   /** ISO 8601 wall time */
   at: string;
 }
+
+export type HookEventType = 'setup' | 'join' | 'lord' | 'unlord' | 'node-joined' | 'node-left' | 'death';
+
+/** the hook events, as this node runs them */
+export interface HookControlEvent extends EventBase {
+  type: HookEventType;
+  /** node-joined and node-left */
+  member?: NodeRef;
+  /** unlord and node-left */
+  reason?: string;
+}
+
+/** sent by every node (observers too) whenever the lord it sees changes, or the legion loses it */
+export interface LordChangedEvent extends EventBase {
+  type: 'lord-changed';
+  lord: LordInfo | null;
+}
+
+/** a member published a new scroll */
+export interface ScrollChangedEvent extends EventBase {
+  type: 'scroll-changed';
+  member: NodeRef & { scroll: string };
+}
+
+/** one line of the events stream; a newer daemon may send types not listed here */
+export type ControlEvent = HookControlEvent | LordChangedEvent | ScrollChangedEvent;
 
 /**
  * Every command's reply, by command name: the one schema both ends are typed from. The daemon's
@@ -102,6 +140,7 @@ export interface ControlEvent {
 export interface ControlReplies {
   status: StatusResult;
   members: MembersResult;
+  lord: LordResult;
   'valor.get': ValorResult;
   'valor.set': ValorResult;
   'scroll.get': ScrollResult;

@@ -1,5 +1,5 @@
 import type { ControlHandler } from '../control/handler.js';
-import type { ControlCommand, ControlReplies } from '../control/results.js';
+import type { ControlCommand, ControlReplies, LordResult } from '../control/results.js';
 import { parseU64 } from '../control/values.js';
 import { LegiondError } from '../errors.js';
 import type { LegionHost } from './legion-host.js';
@@ -8,6 +8,20 @@ function str(args: Record<string, unknown>, key: string): string {
   const v = args[key];
   if (typeof v !== 'string') throw new LegiondError('ERR_BAD_REQUEST', `"${key}" must be a string`);
   return v;
+}
+
+const text = new TextDecoder();
+
+/** the lord as this node sees it; its epoch is the one it announces, so two lords never look alike */
+function lordOf(h: LegionHost): LordResult {
+  const v = h.view();
+  const l = v.lord;
+  return {
+    legion: h.name,
+    lord: l
+      ? { uuid: l.uuid, name: l.name, epoch: String(l.epoch), scroll: text.decode(l.scroll), self: l.self }
+      : null,
+  };
 }
 
 /** Maps control-socket commands onto the running legions. */
@@ -38,6 +52,7 @@ export class DaemonControl implements ControlHandler {
     members: (args) => ({
       legions: this.selected(args).map((h) => ({ legion: h.name, members: h.members() })),
     }),
+    lord: (args) => lordOf(this.host(args)),
     'valor.get': (args) => this.host(args).valor(),
     'valor.set': (args) => {
       // the same parser as legionctl's; the core refuses out-of-range values once more, as input
