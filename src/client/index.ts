@@ -35,7 +35,10 @@ export class LegiondClient {
   }
 
   /** any request-reply command, typed by the protocol's argument schema and reply shapes */
-  async request<K extends RequestCommand>(cmd: K, args: ArgsOf<K>): Promise<import('../control/results.js').ControlReplies[K]> {
+  async request<K extends RequestCommand>(
+    cmd: K,
+    args: ArgsOf<K>,
+  ): Promise<import('../control/results.js').ControlReplies[K]> {
     const conn = await ControlConnection.open(this.path);
     try {
       return await conn.request(cmd, args, { timeoutMs: this.timeoutMs });
@@ -88,11 +91,11 @@ export class LegiondClient {
   }
 }
 
-export { LegiondError, isLegiondError } from '../errors.js';
-export type { ErrorCode } from '../errors.js';
-export { ControlConnection } from '../control/connection.js';
 export type { ArgsOf, RequestCommand } from '../control/connection.js';
+export { ControlConnection } from '../control/connection.js';
 export type { CommandArgs, CommandName } from '../control/protocol.js';
 export { PROTOCOL_VERSION } from '../control/protocol.js';
 export type * from '../control/results.js';
-export type { WatchEvent, WatchOptions, WatchLordEvent, WatchScrollEvent } from './watch.js';
+export type { ErrorCode } from '../errors.js';
+export { isLegiondError, LegiondError } from '../errors.js';
+export type { WatchEvent, WatchLordEvent, WatchOptions, WatchScrollEvent } from './watch.js';

@@ -219,7 +219,9 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   private resync(r: LordResult): void {
     const lord = lordInfo(r.lord);
     if (lord === undefined) {
-      this.fail(new LegiondError('ERR_PROTOCOL', 'the daemon answered lord with a shape this client cannot read'));
+      this.fail(
+        new LegiondError('ERR_PROTOCOL', 'the daemon answered lord with a shape this client cannot read'),
+      );
       return;
     }
     const first = this.last === undefined;

@@ -27,7 +27,10 @@ function parseMode(v: unknown, ctx: z.RefinementCtx): number {
     return z.NEVER;
   }
   if ((mode & 0o066) === 0) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" gives nobody but the owner access: the admin socket does that` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" gives nobody but the owner access: the admin socket does that`,
+    });
     return z.NEVER;
   }
   return mode;

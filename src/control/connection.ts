@@ -88,7 +88,9 @@ export class ControlConnection {
           reject(connectError(path, err));
           return;
         }
-        failure = new LegiondError('ERR_CONTROL_IO', `control socket ${path}: ${err.message}`, { cause: err });
+        failure = new LegiondError('ERR_CONTROL_IO', `control socket ${path}: ${err.message}`, {
+          cause: err,
+        });
       });
       sock.on('data', (chunk: Buffer) => {
         for (const item of reader.push(chunk)) {
