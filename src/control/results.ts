@@ -12,6 +12,8 @@ export interface CheckStatus {
   state: string;
   consecutiveOk: number;
   consecutiveFail: number;
+  /** of the last finished run; null before the first, or when it was killed */
+  lastExitCode: number | null;
 }
 
 export interface LegionStatus {
@@ -35,6 +37,9 @@ export interface LegionStatus {
     packetsReceived: number;
     bytesSent: number;
     bytesReceived: number;
+    /** announces decoded, authenticated and applied */
+    accepted: number;
+    /** packets dropped, by reason (an ERR_ code) */
     rejected: Record<string, number>;
   };
   checks: CheckStatus[];

@@ -120,9 +120,18 @@ describe('formatStatus', () => {
       packetsReceived: 6,
       bytesSent: 2048,
       bytesReceived: 10,
+      accepted: 4,
       rejected: { ERR_AUTH: 2, ERR_REPLAY: 0 },
     },
-    checks: [{ command: 'curl -f localhost', state: 'failing', consecutiveOk: 0, consecutiveFail: 3 }],
+    checks: [
+      {
+        command: 'curl -f localhost',
+        state: 'failing',
+        consecutiveOk: 0,
+        consecutiveFail: 3,
+        lastExitCode: 7,
+      },
+    ],
   };
 
   it('shows each legion with lord, epoch, valor, quorum, counters and checks', () => {
