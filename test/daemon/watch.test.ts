@@ -4,9 +4,11 @@
  * reporting the lord that took over while that daemon was away.
  * The daemons are the built dist/ code; the client library runs in this process.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LegiondClient, type WatchEvent } from '../../src/client/index.js';
-import { Lab, legionctl, requireBuild } from '../helpers/procs.js';
+import { Lab, legionctl, ROOT, requireBuild, until } from '../helpers/procs.js';
 
 let lab: Lab;
 const stops: Array<() => unknown> = [];
@@ -113,5 +115,38 @@ describe('watch() with real daemons', () => {
     );
     ac.abort();
     await loop;
+  });
+
+  it('examples/follow-lord.ts follows the address in the scroll of the lord through a failover', async () => {
+    requireBuild();
+    lab = new Lab();
+    await lab.legion(BASE + 10, 2, (i) => ['--scroll', `addr=127.0.0.1:${7100 + i + 1}`]);
+    // the example imports legiond/client, which the package's exports map to dist/
+    const worker = spawn(
+      join(ROOT, 'node_modules', '.bin', 'tsx'),
+      [join(ROOT, 'examples', 'follow-lord.ts'), 'web', '--control', lab.path('n1.sock')],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    worker.stdout.on('data', (d) => {
+      out += d;
+    });
+    worker.stderr.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise((r) => worker.on('exit', r));
+    stops.push(async () => {
+      worker.kill('SIGKILL');
+      await exited;
+    });
+    await until(
+      () => /following n2 at 127\.0\.0\.1:7102 \(epoch [0-9]+\)/.test(out),
+      `the worker to follow n2: ${out}`,
+      15_000,
+    );
+    lab.procs.find((p) => p.name === 'n2')!.kill('SIGKILL');
+    await until(() => out.includes('following n1 at 127.0.0.1:7101'), 'the worker to follow n1', 10_000);
+    worker.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 });
