@@ -12,7 +12,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type * as RunnerModule from '../src/daemon/legion-runner.js';
 import type * as AnnounceModule from '../src/legion/announce.js';
-import type * as DigestModule from '../src/legion/digest.js';
 import type * as MachineModule from '../src/legion/machine.js';
 import type { NativeState } from '../src/legion/machine.js';
 import type { Ctx, LegionParams } from '../src/legion/types.js';
@@ -26,7 +25,7 @@ import { fromDist } from './from-dist.js';
 const BENCH = 'bench/throughput.ts';
 
 const { MAX_ATTESTATIONS } = await fromDist<typeof AnnounceModule>('src/legion/announce.js', BENCH);
-const { viewDigest } = await fromDist<typeof DigestModule>('src/legion/digest.js', BENCH);
+const { viewDigest } = await fromDist<typeof AnnounceModule>('src/legion/announce.js', BENCH);
 const { nativeMachine } = await fromDist<typeof MachineModule>('src/legion/machine.js', BENCH);
 const { makeKeyRing } = await fromDist<typeof CryptoModule>('src/protocol/crypto.js', BENCH);
 const { NativeDecoder, NativeEncoder } = await fromDist<typeof NativeModule>('src/protocol/native.js', BENCH);

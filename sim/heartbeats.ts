@@ -4,7 +4,7 @@
  *
  * An announce that repeats its sender's last one except for timing (a heartbeat) is not delivered
  * packet by packet. Its time is noted once, and each receiver's peer table takes the times of all
- * its senders in one pass (src/legion/heard.ts) before the core next needs them. Everything that
+ * its senders in one pass (src/legion/membership.ts) before the core next needs them. Everything that
  * carries news goes through the real codec and the real step as usual: a changed vote, epoch,
  * flag, valor or scroll, a death announce, and any heartbeat to a receiver that has not yet
  * taken in the sender's current announce (it lost it, restarted, or dropped the sender). A
@@ -15,10 +15,12 @@
  * duplicated (loss still hits every packet that carries news, and the full-fidelity scenarios
  * show that heartbeat loss alone, with attestations, causes no expiry up to 30 %); they carry no
  * attestations; and a receiver's record of a sender lags by up to a lease before it is refreshed,
- * which the core's decisions cannot see (heard.ts). Partitions, crashes and pauses still stop
+ * which the core's decisions cannot see (membership.ts). Partitions, crashes and pauses still stop
  * them: a heartbeat counts for a receiver only while its link is up and the sender runs.
  */
-import { type Announced, sameDecisive } from '../src/legion/heard.js';
+
+import { sameDecisive } from '../src/legion/announce.js';
+import type { Announced } from '../src/legion/types.js';
 import type { Network } from './network.js';
 
 /** A receiver's table positions, and for each the slot, generation and uuid string found there. */

@@ -17,35 +17,18 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { LegionConfig } from '../src/config/types.js';
 import { createLegionNode, type LegionNode } from '../src/daemon/legion-node.js';
-import type { WireCodec } from '../src/daemon/wire.js';
-import { isLegiondError } from '../src/errors.js';
-import type { Command, LegionEvent } from '../src/legion/types.js';
+import type { Command } from '../src/legion/types.js';
 import type { HostTimerEvent, TimerEvent } from './events.js';
-import {
-  FoldingTransport,
-  NodeScheduler,
-  type ProcessEnv,
-  type ProcessSlot,
-  SimLogger,
-  SimTransport,
-} from './process.js';
-import type { Copy, SimProtocol, SimWire } from './protocol.js';
-import type { CronSpec, DaemonSpec, HookSpec, NodeSpec, Scenario } from './scenario-types.js';
-import { type LegiondSide, VirtualHost, type VirtualOptions } from './spawner.js';
+import { dropLordship, type HostEnv, observeLordship, recordEvent, simCodec } from './node-record.js';
+import { FoldingTransport, NodeScheduler, type ProcessSlot, SimLogger, SimTransport } from './process.js';
+import type { Copy } from './protocol.js';
+import type { CronSpec, DaemonSpec, HookSpec, NodeSpec } from './scenario-types.js';
+import { type LegiondSide, VirtualHost } from './spawner.js';
 import type { NodeStatus } from './trace.js';
 import { behaviour, legionConfig } from './work.js';
 
+export type { HostEnv } from './node-record.js';
 export type { Copy, LordProbe } from './protocol.js';
-
-export interface HostEnv<S> extends ProcessEnv {
-  readonly scenario: Scenario;
-  readonly protocol: SimProtocol<S, unknown>;
-  /** compute whom each node considers lord after every step (costs a view per step) */
-  readonly trackViews: boolean;
-  /** the run has lord-only work: promises settle between events (Simulation.runAsync) */
-  readonly lordWork: boolean;
-  readonly processes: VirtualOptions;
-}
 
 /** what a paused legiond finds waiting when it resumes: datagrams, and calls into it */
 type Waiting = Copy | (() => void);
@@ -172,15 +155,15 @@ export class SimNode<S> implements ProcessSlot {
       config: legionConfig(sc, this.slot, this),
       uuid: this.uuid,
       machine: proto.machine,
-      codec: this.codec(wire, transport),
+      codec: simCodec(env, this.slot, wire, transport),
       transport,
       initialEpoch,
       logger: new SimLogger(env, this.slot),
       scheduler,
       stateDir: null,
       hookEnv: { spawner: processes, guarded: processes },
-      extraParams: proto.extraParams(this.slot),
-      onEvent: (ev) => this.onEvent(ev),
+      initParams: (common) => proto.initParams(this.slot, common),
+      onEvent: (ev) => recordEvent(env, this, ev),
       onHoldTimeout: () =>
         env.record({
           t: env.now(),
@@ -217,7 +200,7 @@ export class SimNode<S> implements ProcessSlot {
     this.legion = null;
     void this.transport?.close();
     this.env.folder?.stopped(this.slot);
-    this.dropLordship();
+    dropLordship(this.env, this);
     this.recordStatus('down', why);
     if (host) {
       this.frozen = false;
@@ -373,107 +356,19 @@ export class SimNode<S> implements ProcessSlot {
     this.host.legiondGone(inc);
   }
 
-  private onEvent(ev: LegionEvent): void {
-    const env = this.env;
-    env.record({
-      t: env.now(),
-      kind: 'event',
-      slot: this.slot,
-      uuid: this.uuid,
-      event: ev.type,
-      epoch: ev.epoch,
-      lord: ev.lord?.uuid ?? null,
-      member: ev.member?.uuid ?? null,
-      reason: ev.reason ?? null,
-    });
-    if (ev.type === 'node-left' && ev.member) env.folder?.forgot(this.slot, ev.member.uuid);
-  }
-
-  /**
-   * The runner's codec: the protocol's wire, handed the broadcast whose copy the transport is
-   * reading, so that it is opened once for all receivers.
-   */
-  private codec(wire: SimWire<unknown>, transport: SimTransport): WireCodec<unknown> {
-    const env = this.env;
-    const folder = env.folder;
-    const fold = env.protocol.fold;
-    return {
-      encode: (packet, wallMs) => wire.encode(packet, wallMs),
-      decode: (bytes, wallMs) => {
-        const copy = transport.delivering;
-        if (copy === null || copy.bytes !== bytes) throw new Error('a datagram from outside the simulation');
-        let packet: unknown;
-        try {
-          packet = wire.admit(copy, wallMs);
-        } catch (e) {
-          env.counters.count(`drop:${isLegiondError(e) ? e.code : 'ERR_INTERNAL'}`);
-          throw e;
-        }
-        env.counters.accepted++;
-        if (folder !== null && fold !== null)
-          folder.delivered(copy.from, fold.sender(packet), this.slot, fold.announced(packet));
-        return packet;
-      },
-    };
-  }
-
   private afterStep(state: S): void {
     this.state = state;
     this.env.counters.steps++;
-    this.observe(state);
+    observeLordship(this.env, this, state);
     if (this.status === 'up' && this.legion?.runner.isStopped) {
       this.status = 'stopped';
       this.env.folder?.stopped(this.slot);
-      this.dropLordship();
+      dropLordship(this.env, this);
       this.recordStatus('stopped', 'shutdown');
-    }
-  }
-
-  private observe(state: S): void {
-    const env = this.env;
-    const p = env.protocol.probe(state);
-    if (p.maxEpoch > this.knownEpoch) this.knownEpoch = p.maxEpoch;
-    if (p.lord !== this.lord || (p.lord && p.epoch !== this.lordEpoch)) {
-      this.lord = p.lord;
-      this.lordEpoch = p.lord ? p.epoch : 0n;
-      env.record({
-        t: env.now(),
-        kind: 'claim',
-        slot: this.slot,
-        uuid: this.uuid,
-        lord: p.lord,
-        epoch: this.lordEpoch,
-      });
-    }
-    if (env.trackViews) {
-      const lord = env.protocol.machine.view(state, { now: env.now(), rand: () => 0 }).lord?.uuid ?? null;
-      if (lord !== this.viewLord) {
-        this.viewLord = lord;
-        env.record({ t: env.now(), kind: 'view', slot: this.slot, uuid: this.uuid, lord });
-      }
     }
   }
 
   private recordStatus(status: NodeStatus, why: string): void {
     this.env.record({ t: this.env.now(), kind: 'status', slot: this.slot, uuid: this.uuid, status, why });
-  }
-
-  private dropLordship(): void {
-    if (this.lord) {
-      this.lord = false;
-      this.lordEpoch = 0n;
-      this.env.record({
-        t: this.env.now(),
-        kind: 'claim',
-        slot: this.slot,
-        uuid: this.uuid,
-        lord: false,
-        epoch: 0n,
-      });
-    }
-    if (this.viewLord !== null && this.env.trackViews) {
-      this.viewLord = null;
-      this.env.record({ t: this.env.now(), kind: 'view', slot: this.slot, uuid: this.uuid, lord: null });
-    }
   }
 }

@@ -6,11 +6,11 @@
  * decodes at every receiver: its codec has no such split, and its legions are small.
  */
 import { isLegiondError, LegiondError } from '../src/errors.js';
-import { type Announced, nativeHeartbeats } from '../src/legion/heard.js';
 import { type NativeState, nativeMachine, nativeMachineWith } from '../src/legion/machine.js';
-import type { Machine } from '../src/legion/types.js';
+import { nativeHeartbeats } from '../src/legion/membership.js';
+import type { Announced, LegionParams, Machine } from '../src/legion/types.js';
 import { uwsgiMachine } from '../src/legion/uwsgi/machine.js';
-import type { UwsgiState } from '../src/legion/uwsgi/types.js';
+import type { UwsgiParams, UwsgiState } from '../src/legion/uwsgi/types.js';
 import { makeKeyRing } from '../src/protocol/crypto.js';
 import { type Decoded, NativeDecoder, NativeEncoder } from '../src/protocol/native.js';
 import type { Announce } from '../src/protocol/types.js';
@@ -61,8 +61,8 @@ export interface SimProtocol<S, P> {
   identity(uuid: string): string;
   /** the codec ends of a new incarnation; may draw from `rng` (a nonce prefix) */
   wire(rng: Prng, wall: () => number): SimWire<P>;
-  /** init parameters a core takes besides LegionParams (uWSGI's pid) */
-  extraParams(slot: number): Record<string, unknown>;
+  /** the core's init parameters from the common ones (uWSGI's add the pid) */
+  initParams(slot: number, common: LegionParams): LegionParams;
 }
 
 /** the simulator reads no state fields: the cores' status query says what it needs */
@@ -79,7 +79,7 @@ export const uwsgiProbe: LordProbe<UwsgiState> = probeOf(uwsgiMachine);
 
 const NATIVE_FOLD: FoldRule<Announce> = { announced: (p) => p, sender: (p) => p.uuid };
 
-/** the native core with its bulk heartbeat refresh (src/legion/heard.ts) */
+/** the native core with its bulk heartbeat refresh (src/legion/membership.ts) */
 // the trace needs no member lists, and building one per node event is O(N)
 const withHeartbeats = { ...nativeMachineWith({ eventMembers: false }), ...nativeHeartbeats };
 
@@ -134,7 +134,7 @@ export function nativeWire<S>(
         admit: (copy, wallMs) => decoder.admit(open(copy), wallMs).announce,
       };
     },
-    extraParams: () => ({}),
+    initParams: (_slot, common) => common,
   };
 }
 
@@ -157,6 +157,25 @@ export function uwsgiProtocol(scenario: Scenario): SimProtocol<UwsgiState, Uwsgi
       admit: (copy, wallMs) => codec.decode(copy.bytes, wallMs),
     }),
     // uWSGI announces carry the master's pid; any fixed one per slot does
-    extraParams: (slot) => ({ pid: 1000 + slot }),
+    initParams: (slot, common): UwsgiParams => ({ ...common, pid: 1000 + slot }),
   };
+}
+
+/**
+ * The scenario's protocol. Without a machine of the caller's, S is the native or the uWSGI
+ * core's state, as the scenario says: the one place the generic parameter is taken on trust.
+ */
+export function scenarioProtocol<S>(
+  sc: Scenario,
+  secure: boolean,
+  o: { machine?: Machine<S, Announce>; probe?: LordProbe<S> },
+): SimProtocol<S, unknown> {
+  if (o.machine !== undefined) {
+    if (o.probe === undefined)
+      throw new LegiondError('ERR_CONFIG', "a machine of the caller's needs its probe");
+    return nativeWire(sc, secure, o.machine, o.probe);
+  }
+  const p: SimProtocol<NativeState, Announce> | SimProtocol<UwsgiState, UwsgiAnnounce> =
+    sc.protocol === 'uwsgi' ? uwsgiProtocol(sc) : nativeProtocol(sc, secure);
+  return p as unknown as SimProtocol<S, unknown>;
 }

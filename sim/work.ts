@@ -6,7 +6,7 @@
  */
 import type { LegionConfig } from '../src/config/types.js';
 import type { HookCommand } from '../src/hooks/index.js';
-import { HOOK_EVENTS, type HookEvent } from '../src/legion/types.js';
+import { HOOK_EVENTS, type HookEvent, LIFECYCLE_EVENTS } from '../src/legion/types.js';
 import type { CronSpec, DaemonSpec, HookSpec, Scenario } from './scenario-types.js';
 import type { Behaviour } from './spawner.js';
 
@@ -21,10 +21,14 @@ export interface NodeWork {
 
 const HOOK: HookCommand = ['sim-hook'];
 
-/** the events that have a hook: `events`, or every event when hooks take time or fail */
+/**
+ * the events that have a hook: `events`, or every lifecycle event when hooks take time or fail
+ * (follower events only when named: hooks run one at a time, so a slow lord-changed hook on every
+ * node would hold back the lord and unlord hooks the scenarios are about)
+ */
 export function hookEvents(h: HookSpec): readonly HookEvent[] {
   if (h.events !== null) return h.events;
-  return h.durationMs > 0 || h.fail.length > 0 ? HOOK_EVENTS : [];
+  return h.durationMs > 0 || h.fail.length > 0 ? LIFECYCLE_EVENTS : [];
 }
 
 export function hasWork(n: Pick<NodeWork, 'hooks' | 'daemons' | 'cron'>): boolean {

@@ -7,9 +7,8 @@
 import { LegiondError } from '../src/errors.js';
 import type { NativeState } from '../src/legion/machine.js';
 import { type Effect, type Machine, takesHeartbeatsInBulk } from '../src/legion/types.js';
-import type { UwsgiState } from '../src/legion/uwsgi/types.js';
 import type { Announce } from '../src/protocol/types.js';
-import type { UwsgiAnnounce } from '../src/protocol/uwsgi/codec.js';
+import { BroadcastPlanner } from './broadcast.js';
 import type { SimEvent } from './events.js';
 import { applyAction } from './faults.js';
 import { HeartbeatFolder } from './heartbeats.js';
@@ -18,7 +17,7 @@ import { Network } from './network.js';
 import { Observed } from './observed.js';
 import { Prng } from './prng.js';
 import { SimCounters } from './process.js';
-import { type LordProbe, nativeProtocol, nativeWire, type SimProtocol, uwsgiProtocol } from './protocol.js';
+import { type LordProbe, type SimProtocol, scenarioProtocol } from './protocol.js';
 import { EventQueue } from './queue.js';
 import type { HeartbeatMode, Scenario } from './scenario-types.js';
 import type { VirtualOptions } from './spawner.js';
@@ -74,6 +73,7 @@ export class Simulation<S = NativeState> {
   /** lordship and status of every node as of the last record observers got */
   readonly observed: Observed;
   private readonly queue = new EventQueue<SimEvent>();
+  private readonly copies: BroadcastPlanner;
   private readonly listeners: TraceListener[];
   private readonly counters = new SimCounters();
   private clock = 0;
@@ -83,9 +83,6 @@ export class Simulation<S = NativeState> {
   private deliveries = 0;
   private finished = false;
   private booted = false;
-  private readonly delayBuf: number[] = [];
-  private copyAt = new Float64Array(0);
-  private copyTo = new Int32Array(0);
   /** the core, its wire and how to read lordship from it */
   readonly protocol: SimProtocol<S, unknown>;
   /** set when heartbeats are folded (sim/heartbeats.ts) */
@@ -109,10 +106,11 @@ export class Simulation<S = NativeState> {
     this.scenario = scenario;
     this.rng = new Prng(options.seed);
     this.network = new Network(scenario.nodes.length, scenario.network);
+    this.copies = new BroadcastPlanner(this.network, this.rng);
     this.observed = new Observed(scenario.nodes.length);
     this.listeners = [...(options.listeners ?? [])];
     const secure = options.secure ?? scenario.secure;
-    this.protocol = options.protocol ?? protocolFor(scenario, secure, options);
+    this.protocol = options.protocol ?? scenarioProtocol(scenario, secure, options);
     const onLog = options.onLog;
     const folding = (options.heartbeats ?? scenario.heartbeats) === 'folded';
     if (folding && (this.protocol.fold === null || !takesHeartbeatsInBulk(this.protocol.machine))) {
@@ -351,45 +349,8 @@ export class Simulation<S = NativeState> {
 
   /** Sends `bytes` from `from` to every other slot, or to those `only` accepts. */
   private broadcast(from: number, bytes: Uint8Array, only?: (to: number) => boolean): void {
-    const n = this.nodes.length;
-    const buf = this.delayBuf;
-    const now = this.clock;
-    // scratch for every copy (two per receiver at most: duplication), reused across broadcasts
-    if (this.copyAt.length < 2 * n) {
-      this.copyAt = new Float64Array(2 * n);
-      this.copyTo = new Int32Array(2 * n);
-    }
-    const at = this.copyAt;
-    const to = this.copyTo;
-    let m = 0;
-    for (let t = 0; t < n; t++) {
-      if (t === from || (only !== undefined && !only(t))) continue;
-      this.network.delays(from, t, this.rng, buf);
-      for (let j = 0; j < buf.length; j++) {
-        at[m] = now + buf[j]!;
-        to[m] = t;
-        m++;
-      }
-    }
-    if (m === 0) return;
-    // by arrival; copies arriving at the same instant keep the receivers' order
-    const order = new Int32Array(m);
-    for (let i = 0; i < m; i++) order[i] = i;
-    order.sort((i, j) => at[i]! - at[j]! || i - j);
-    const ev = {
-      k: 'fanout' as const,
-      from,
-      bytes,
-      at: new Float64Array(m),
-      to: new Int32Array(m),
-      next: 0,
-      opened: null,
-    };
-    for (let i = 0; i < m; i++) {
-      ev.at[i] = at[order[i]!]!;
-      ev.to[i] = to[order[i]!]!;
-    }
-    this.queue.push(ev.at[0]!, ev);
+    const ev = this.copies.plan(from, bytes, this.clock, this.nodes.length, only);
+    if (ev !== null) this.queue.push(ev.at[0]!, ev);
   }
 
   /**
@@ -412,19 +373,4 @@ export class Simulation<S = NativeState> {
     );
     if (ev.next < n) this.queue.push(ev.at[ev.next]!, ev);
   }
-}
-
-/**
- * The scenario's protocol. Without a machine of the caller's, S is the native or the uWSGI
- * core's state, as the scenario says: the one place the generic parameter is taken on trust.
- */
-function protocolFor<S>(sc: Scenario, secure: boolean, o: SimOptions<S>): SimProtocol<S, unknown> {
-  if (o.machine !== undefined) {
-    if (o.probe === undefined)
-      throw new LegiondError('ERR_CONFIG', "a machine of the caller's needs its probe");
-    return nativeWire(sc, secure, o.machine, o.probe);
-  }
-  const p: SimProtocol<NativeState, Announce> | SimProtocol<UwsgiState, UwsgiAnnounce> =
-    sc.protocol === 'uwsgi' ? uwsgiProtocol(sc) : nativeProtocol(sc, secure);
-  return p as unknown as SimProtocol<S, unknown>;
 }

@@ -126,7 +126,7 @@ function ref(n: { uuid: string; name: string }): string {
 export function formatEvent(e: ControlEvent): string {
   const parts = [e.at, e.legion, e.type, `epoch=${e.epoch}`, `lord=${e.lord ? ref(e.lord) : 'none'}`];
   if (e.type === 'lord-changed') {
-    if (e.lord) parts.push(`lord-epoch=${e.lord.epoch}`, `scroll=${JSON.stringify(e.lord.scroll)}`);
+    if (e.lord) parts.push(`lord_scroll=${JSON.stringify(e.lord.scroll)}`);
   } else if (e.type === 'scroll-changed') {
     parts.push(`member=${ref(e.member)}`, `scroll=${JSON.stringify(e.member.scroll)}`);
   } else {

@@ -58,6 +58,10 @@ const multicastSchema = z.strictObject({
   loop: z.boolean().default(true),
 });
 
+/**
+ * One key per event, named as the event (`lord`, `node-joined`, `lord-changed`, `scroll-changed`,
+ * …): HOOK_EVENTS is the one list, so a new event gets its key here and its env in hooks/env.ts.
+ */
 const hooksShape = Object.fromEntries(
   HOOK_EVENTS.map((e) => [e, field(parseCommandList).optional()]),
 ) as Record<HookEvent, z.ZodOptional<ReturnType<typeof field<HookCommand[]>>>>;
@@ -170,8 +174,12 @@ const legionSchema = z
     if (l.tolerance <= l.interval) issue('tolerance', `must exceed interval (${l.interval}ms)`);
     if (l.scroll !== undefined && l.scroll_file !== undefined)
       issue('scroll_file', 'set scroll or scroll_file, not both');
-    if (l.protocol === 'uwsgi') uwsgiRules(l, issue);
-    else {
+    if (l.protocol === 'uwsgi') {
+      uwsgiRules(l, issue);
+      // the uWSGI core follows uWSGI's rules, which have no such events: the hook would never run
+      for (const e of ['lord-changed', 'scroll-changed'] as const)
+        if ((l.hooks?.[e]?.length ?? 0) > 0) issue('hooks', `${e}: not emitted with protocol uwsgi`);
+    } else {
       if (l.secret_file !== undefined && l.insecure)
         issue('insecure', 'set either secret_file or insecure: true, not both');
       if (l.secret_file === undefined && !l.insecure) {

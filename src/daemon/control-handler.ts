@@ -12,15 +12,17 @@ function str(args: Record<string, unknown>, key: string): string {
 
 const text = new TextDecoder();
 
-/** the lord as this node sees it; its epoch is the one it announces, so two lords never look alike */
+/**
+ * The lord as this node sees it, with the epoch lord-changed names: the one a peer lord announces,
+ * or this node's lordship's when it is the lord (the highest it knows may be above it).
+ */
 function lordOf(h: LegionHost): LordResult {
-  const v = h.view();
-  const l = v.lord;
+  const l = h.view().lord;
+  if (!l) return { legion: h.name, lord: null };
+  const epoch = (l.self ? h.lordshipEpoch() : null) ?? l.epoch;
   return {
     legion: h.name,
-    lord: l
-      ? { uuid: l.uuid, name: l.name, epoch: String(l.epoch), scroll: text.decode(l.scroll), self: l.self }
-      : null,
+    lord: { uuid: l.uuid, name: l.name, epoch: String(epoch), scroll: text.decode(l.scroll), self: l.self },
   };
 }
 

@@ -4,11 +4,11 @@ import { stopLeftovers } from '../hooks/index.js';
 import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
 import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
 import { EpochStore } from './epoch-store.js';
-import { createLegionNode, type HookEnv, type LegionNode } from './legion-node.js';
-import { type Clock, type LegionRunner, type Scheduler, systemClock } from './legion-runner.js';
+import { createLegionNode, type HookEnv, type LegionNode, type RunningLegion } from './legion-node.js';
+import { type Clock, type RunnerLogger, type Scheduler, systemClock } from './legion-runner.js';
 import { type LegionWork, workStopBoundMs } from './legion-work.js';
 import type { Logger } from './logger.js';
-import { type ProtocolPair, setupProtocol } from './protocol-setup.js';
+import { type Protocol, type SomeProtocol, setupProtocol } from './protocol-setup.js';
 
 const text = new TextDecoder();
 const bytes = new TextEncoder();
@@ -33,8 +33,10 @@ export interface PublicEvent {
   legion: string;
   type: string;
   epoch: string;
-  lord: { uuid: string; name: string } | null;
-  member?: { uuid: string; name: string };
+  /** lord-changed: the new lord with its epoch and scroll */
+  lord: { uuid: string; name: string; epoch?: string; scroll?: string } | null;
+  /** scroll-changed: with the member's new scroll */
+  member?: { uuid: string; name: string; scroll?: string };
   reason?: string;
   at: string;
 }
@@ -45,13 +47,16 @@ export interface PublicEvent {
  */
 export class LegionHost {
   /** built by run() */
-  private node!: LegionNode<unknown, unknown>;
+  private node!: RunningLegion;
+  /** the codec for a reloaded config, built before anything changes; `apply` puts it in place */
+  private rebuildCodec!: (next: LegionConfig) => Promise<{ apply(): void }>;
   private epochStore: EpochStore | null;
   private readonly listeners = new Set<EventListener>();
   private left = false;
   /** taken by acquire(), used by run() and reopenTransport() */
   private transport: UdpTransport | null = null;
-  private pair!: ProtocolPair;
+  /** taken by acquire(), used by run() */
+  private protocol!: SomeProtocol;
   private initialEpoch = 0n;
   cfg: LegionConfig;
 
@@ -82,7 +87,7 @@ export class LegionHost {
     const cfg = this.cfg;
     const clock = this.clock;
     this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
-    this.pair = await setupProtocol(cfg, () => clock.wall());
+    this.protocol = await setupProtocol(cfg, () => clock.wall());
     this.transport = await openUdpTransport(udpOptions(cfg), this.o.logger.child({ legion: cfg.name }));
     if (this.o.stateDir) {
       // lord-only work a previous life of this daemon left behind (its guard was killed with it,
@@ -97,24 +102,9 @@ export class LegionHost {
   run(): void {
     const cfg = this.cfg;
     const log = this.o.logger.child({ legion: cfg.name });
-    const { pair, initialEpoch } = this;
     const transport = this.transport;
     if (!transport) throw new LegiondError('ERR_INTERNAL', `legion ${cfg.name}: run() before acquire()`);
-    const node = createLegionNode({
-      config: cfg,
-      uuid: this.o.uuid,
-      machine: pair.machine,
-      codec: pair.codec,
-      transport,
-      initialEpoch,
-      logger: log,
-      ...(this.o.scheduler ? { scheduler: this.o.scheduler } : {}),
-      ...(this.o.clock ? { clock: this.o.clock } : {}),
-      stateDir: this.o.stateDir,
-      ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
-      extraParams: pair.extraParams,
-      onEvent: (ev) => this.onEvent(ev),
-    });
+    const node = this.protocol.use<RunningLegion>((p) => this.build(p, transport, log));
     this.node = node;
     log.info(
       {
@@ -128,12 +118,44 @@ export class LegionHost {
     node.start();
   }
 
+  /** The node on protocol `p`; a reload rebuilds its codec from the same pairing, so the types stay matched. */
+  private build<S, P>(p: Protocol<S, P>, transport: UdpTransport, log: RunnerLogger): LegionNode<S, P> {
+    const cfg = this.cfg;
+    const node = createLegionNode<S, P>({
+      config: cfg,
+      uuid: this.o.uuid,
+      machine: p.machine,
+      codec: p.codec,
+      transport,
+      initialEpoch: this.initialEpoch,
+      logger: log,
+      ...(this.o.scheduler ? { scheduler: this.o.scheduler } : {}),
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
+      stateDir: this.o.stateDir,
+      ...(this.o.hookEnv ? { hookEnv: this.o.hookEnv } : {}),
+      initParams: (common) => p.initParams(common),
+      onEvent: (ev) => this.onEvent(ev),
+    });
+    let current = p;
+    this.rebuildCodec = async (next) => {
+      const clock = this.clock;
+      const rebuilt = await current.rebuild(next, () => clock.wall());
+      return {
+        apply: () => {
+          node.runner.replaceCodec(rebuilt.codec);
+          current = rebuilt;
+        },
+      };
+    };
+    return node;
+  }
+
   /** the scheduler's clock, or the one given, or the system's */
   private get clock(): Clock {
     return this.o.scheduler ?? this.o.clock ?? systemClock;
   }
 
-  private get runner(): LegionRunner<unknown, unknown> {
+  private get runner(): RunningLegion['runner'] {
     return this.node.runner;
   }
 
@@ -170,6 +192,11 @@ export class LegionHost {
 
   view(): LegionView {
     return this.runner.view();
+  }
+
+  /** the epoch of this node's lordship while it claims the title (the one lord-changed names), else null */
+  lordshipEpoch(): bigint | null {
+    return this.runner.workLease()?.epoch ?? null;
   }
 
   status() {
@@ -247,7 +274,6 @@ export class LegionHost {
    * lordship stay: no hook runs because of this. `cfg` is left to reconfigure().
    */
   async reopenTransport(next: LegionConfig, what: { socket: boolean; codec: boolean }): Promise<void> {
-    const clock = this.clock;
     const log = this.o.logger.child({ legion: next.name });
     const transport = this.transport;
     if (!transport || !this.node)
@@ -257,7 +283,7 @@ export class LegionHost {
         'ERR_CONFIG',
         `legion ${next.name}: the protocol cannot change under a running core`,
       );
-    const pair = what.codec ? await setupProtocol(next, () => clock.wall(), this.pair) : null;
+    const codec = what.codec ? await this.rebuildCodec(next) : null;
     let fresh: UdpTransport | null = null;
     if (what.socket) {
       const opts = udpOptions(next);
@@ -265,10 +291,7 @@ export class LegionHost {
       if (next.bind.host === old.host && next.bind.port === old.port) await transport.retarget(opts);
       else fresh = await openUdpTransport(opts, log);
     }
-    if (pair) {
-      this.runner.replaceCodec(pair.codec);
-      this.pair = pair;
-    }
+    codec?.apply();
     if (fresh) {
       this.transport = fresh;
       await this.runner.replaceTransport(fresh);
@@ -337,13 +360,24 @@ function publicMember(m: MemberInfo, lordUuid: string | null, now: number) {
   };
 }
 
+/** Scrolls are decoded as UTF-8, as `members --json` shows them. */
 export function publicEvent(legion: string, ev: LegionEvent): PublicEvent {
+  const lord = ev.lord ? { uuid: ev.lord.uuid, name: ev.lord.name } : null;
+  const member = ev.member ? { uuid: ev.member.uuid, name: ev.member.name } : undefined;
   return {
     legion,
     type: ev.type,
     epoch: String(ev.epoch),
-    lord: ev.lord ? { uuid: ev.lord.uuid, name: ev.lord.name } : null,
-    ...(ev.member ? { member: { uuid: ev.member.uuid, name: ev.member.name } } : {}),
+    lord:
+      ev.type === 'lord-changed' && lord !== null && ev.lord
+        ? { ...lord, epoch: String(ev.epoch), scroll: text.decode(ev.lord.scroll) }
+        : lord,
+    ...(member && ev.member
+      ? {
+          member:
+            ev.type === 'scroll-changed' ? { ...member, scroll: text.decode(ev.member.scroll) } : member,
+        }
+      : {}),
     ...(ev.reason ? { reason: ev.reason } : {}),
     at: new Date().toISOString(),
   };

@@ -51,8 +51,8 @@ export interface LegionNodeOptions<S, P> {
   clock?: Clock;
   stateDir: string | null;
   hookEnv?: HookEnv;
-  /** the protocol's own parameters (ProtocolPair.extraParams), added to the core's */
-  extraParams?: Record<string, unknown>;
+  /** the core's init parameters from the common ones (Protocol.initParams); the common ones when left out */
+  initParams?: (common: LegionParams) => LegionParams;
   /** every event the core emits, before lord-only work hears of it */
   onEvent?: (event: LegionEvent) => void;
   /** the runner gave up waiting for the hooks at the hold timeout */
@@ -80,11 +80,30 @@ export function legionTunables(cfg: LegionConfig, valor: bigint) {
   };
 }
 
+/**
+ * What the owner of a legion drives, whatever its core's state and packet types: a
+ * LegionNode<S, P> is one for every S and P, which LegionNode<unknown, unknown> is not (its
+ * runner's packet callbacks take P).
+ */
+export interface RunningLegion {
+  readonly params: LegionParams;
+  readonly work: LegionWork;
+  readonly runner: Pick<
+    LegionRunner<unknown, unknown>,
+    'view' | 'command' | 'counters' | 'replaceTransport' | 'transportStats' | 'workLease'
+  >;
+  start(): void;
+  setValor(base: bigint): void;
+  reconfigure(cfg: LegionConfig): string[];
+  leave(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** A legion's runner and lord-only work, wired; see the module comment. */
-export class LegionNode<S, P> {
+export class LegionNode<S, P> implements RunningLegion {
   readonly runner: LegionRunner<S, P>;
   readonly work: LegionWork;
-  readonly params: LegionParams & Record<string, unknown>;
+  readonly params: LegionParams;
   private cfg: LegionConfig;
 
   constructor(o: LegionNodeOptions<S, P>) {
@@ -110,13 +129,13 @@ export class LegionNode<S, P> {
       ...(timers ? { timers } : {}),
       ...(schedule ? { schedule } : {}),
     });
-    this.params = {
+    const common: LegionParams = {
       legion: o.config.name,
       uuid: o.uuid,
       ...legionTunables(o.config, o.config.valor),
       initialEpoch: o.initialEpoch,
-      ...o.extraParams,
     };
+    this.params = o.initParams ? o.initParams(common) : common;
     const work = this.work;
     this.runner = new LegionRunner<S, P>({
       params: this.params,

@@ -53,7 +53,7 @@ export interface LegionWorkOptions {
   now: () => number;
   stateDir: string | null;
   onLordHookFailed: (stepdownMs: number) => void;
-  /** the total weight of failing valor checks changed; the core owns the valor (legion/valor.ts) */
+  /** the total weight of failing valor checks changed; the core owns the valor (effectiveValor in legion/types.ts) */
   onValorPenalty: (penalty: bigint) => void;
   /**
    * What the work runs on; default the system's (real processes, the bash guard, real timers,

@@ -54,6 +54,8 @@ function buildContext(legion: string, src: ContextSource): HookContext {
     LEGION_VALOR: src.self.valor.toString(),
     LEGION_LORD_UUID: src.lord?.uuid ?? '',
     LEGION_LORD_NAME: src.lord?.name ?? '',
+    // decoded as LEGION_MEMBER_SCROLL is: a follower reads the lord's address from it
+    LEGION_LORD_SCROLL: src.lord ? decoder.decode(src.lord.scroll) : '',
     LEGION_REASON: src.reason ?? '',
   };
   if (src.member) {

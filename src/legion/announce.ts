@@ -1,13 +1,12 @@
 /**
  * Building and scheduling announces: periodically with jitter so nodes do not fall into lockstep,
- * and at once when something peers act on changes.
+ * and at once when something peers act on changes; comparing what was announced, and the view
+ * digest an announce carries.
  */
+
 import type { Announce, AnnounceFlags, Attestation } from '../protocol/types.js';
-import { sameBytes } from './bytes.js';
-import { viewDigest } from './digest.js';
-import { isDraining } from './self.js';
-import type { SentMaterial } from './state.js';
-import type { Step } from './step.js';
+import { isDraining, type SentMaterial, type Step } from './state.js';
+import type { Announced } from './types.js';
 
 /**
  * Attestations per announce: the freshest few. Every member appears in the lists of those who
@@ -52,7 +51,7 @@ export function materialChanged(a: SentMaterial | null, b: SentMaterial, epochMa
   );
 }
 
-/** Peers we heard directly, freshest first (ties by UUID), at most MAX_ATTESTATIONS (peer-table.ts keeps them). */
+/** Peers we heard directly, freshest first (ties by UUID), at most MAX_ATTESTATIONS (the peer table keeps them). */
 export function attestations(st: Step): Attestation[] {
   return st.s.peers
     .freshest(MAX_ATTESTATIONS)
@@ -135,4 +134,58 @@ export function announceIfNeeded(st: Step, force = false): void {
   s.lastSent = m;
   s.lastAnnounceMs = st.now;
   scheduleNext(st);
+}
+
+// Comparing what was announced.
+
+/** Whether `a` repeats what `p` announced, so that receiving it changes only timing. */
+export function sameAnnounced(p: Announced, a: Announced): boolean {
+  return p.viewDigest === a.viewDigest && sameDecisive(p, a);
+}
+
+/**
+ * Whether `a` repeats everything of `p` that a receiver acts on: all but the view digest, which
+ * receivers only store, so a change of it alone decides nothing.
+ */
+export function sameDecisive(p: Announced, a: Announced): boolean {
+  const f = p.flags;
+  const g = a.flags;
+  return (
+    p.name === a.name &&
+    p.valor === a.valor &&
+    p.epoch === a.epoch &&
+    p.vote === a.vote &&
+    f.lord === g.lord &&
+    f.arbiter === g.arbiter &&
+    f.draining === g.draining &&
+    f.dead === g.dead &&
+    sameBytes(p.scroll, a.scroll)
+  );
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/*
+ * The view digest: FNV-1a 32-bit over the sorted member UUIDs, each followed by a newline so
+ * ["ab","c"] and ["a","bc"] differ. Canonical UUID text is ASCII, so char codes are the bytes.
+ */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+export function viewDigest(uuids: string[]): number {
+  let h = FNV_OFFSET;
+  for (const u of [...uuids].sort()) {
+    for (let i = 0; i < u.length; i++) {
+      h ^= u.charCodeAt(i) & 0xff;
+      h = Math.imul(h, FNV_PRIME) >>> 0;
+    }
+    h ^= 0x0a;
+    h = Math.imul(h, FNV_PRIME) >>> 0;
+  }
+  return h >>> 0;
 }

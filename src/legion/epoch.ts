@@ -12,9 +12,8 @@
  *   acknowledgement it gave one candidate can never be counted by another at the same epoch.
  * Any two quorums share a voter, and that voter announced at most one vote per epoch.
  */
-import { emitEvent } from './events.js';
-import type { Step } from './step.js';
-import { log } from './step.js';
+
+import type { Step } from './state.js';
 
 export function observeEpoch(st: Step, epoch: bigint): void {
   if (epoch > st.s.maxEpoch) st.s.maxEpoch = epoch;
@@ -25,28 +24,6 @@ export function takeNextEpoch(st: Step): bigint {
   st.s.maxEpoch = e;
   st.s.lordEpoch = e;
   return e;
-}
-
-/**
- * A lord that hears of a higher epoch (say, a partition healed and the other side elected a lord
- * meanwhile) moves past it, so whoever saw that other lord sees the epoch grow when it switches.
- * Its hooks hold the old epoch as their fencing token, which a downstream system that saw the
- * other lord now rejects: as with a lock whose token was superseded, the lordship under the old
- * token ends (`unlord`, reason `epoch`) and one under the new token begins (`lord`) at once.
- */
-export function overtakeHigherEpoch(st: Step): void {
-  const { s } = st;
-  // with a quorum an epoch is taken only once acknowledged; a sitting lord keeps the one it has
-  if (!s.lord || s.maxEpoch <= s.lordEpoch || s.params.quorum > 1) return;
-  const from = s.lordEpoch;
-  const to = takeNextEpoch(st);
-  log(st, 'warn', 'lord saw a higher epoch and moved past it', { from: from.toString(), to: to.toString() });
-  if (s.lordEventSent) {
-    // a pending lord event (lord_delay) simply carries the new epoch when it comes
-    emitEvent(st, 'unlord', { reason: 'epoch' });
-    s.lordEventSent = false;
-    s.lordEventAtMs = st.now;
-  }
 }
 
 /**

@@ -1,66 +1,17 @@
-/** MemberInfo snapshots and hook events, built from the working state at the moment they happen. */
-import { senior } from './compare.js';
-import { liveness } from './liveness.js';
-import { isDraining } from './self.js';
-import type { PeerRecord } from './state.js';
-import type { Step } from './step.js';
+/** Hook events, built from the working state at the moment they happen. */
+
+import { memberInfo, type Step, selfInfo } from './state.js';
 import type { HookEvent, LegionEvent, MemberInfo } from './types.js';
-
-export function memberInfo(p: PeerRecord): MemberInfo {
-  return {
-    uuid: p.uuid,
-    name: p.name,
-    valor: p.valor,
-    lord: p.flags.lord,
-    arbiter: p.flags.arbiter || p.valor === 0n,
-    draining: p.flags.draining,
-    self: false,
-    scroll: p.scroll,
-    lastSeenMs: liveness(p),
-    vote: p.vote,
-    epoch: p.epoch,
-  };
-}
-
-export function selfInfo(st: Step): MemberInfo {
-  const { s } = st;
-  return {
-    uuid: s.params.uuid,
-    name: s.params.name,
-    valor: s.params.valor,
-    lord: s.lord,
-    arbiter: s.params.valor === 0n,
-    draining: isDraining(st),
-    self: true,
-    scroll: s.params.scroll,
-    lastSeenMs: st.now,
-    vote: s.vote,
-    epoch: s.maxEpoch,
-  };
-}
+import { lordInfo, seenLord } from './vote.js';
 
 /** Self and every live peer, ordered by UUID so snapshots compare easily. */
 export function membersSnapshot(st: Step): MemberInfo[] {
   const all = [selfInfo(st), ...[...st.s.peers.values()].map((p) => memberInfo(p))];
-  return all.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+  return all.sort(byUuid);
 }
 
-/**
- * The lord as this node sees it: the claimant it votes for, else any live claimant (highest
- * epoch, then candidate order), else none.
- */
-export function lordInfo(st: Step): MemberInfo | null {
-  const { s } = st;
-  const claimants: MemberInfo[] = s.lord ? [selfInfo(st)] : [];
-  for (const uuid of s.peers.claimants) {
-    const p = s.peers.get(uuid);
-    if (p !== undefined) claimants.push(memberInfo(p));
-  }
-  const voted = claimants.find((m) => m.uuid === s.vote);
-  if (voted) return voted;
-  let best: MemberInfo | null = null;
-  for (const m of claimants) best = senior(best, m);
-  return best;
+export function byUuid(a: MemberInfo, b: MemberInfo): number {
+  return a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
 }
 
 export function emitEvent(
@@ -68,13 +19,12 @@ export function emitEvent(
   type: HookEvent,
   extra: { member?: MemberInfo; reason?: string } = {},
 ): void {
+  const lord = lordInfo(st);
   const event: LegionEvent = {
     type,
-    // lord and unlord are about this node's lordship: its epoch, even if a higher one is known
-    // by now (a proposal heard during lord_delay, an epoch burnt by the vote that preempted it)
-    epoch: type === 'lord' || type === 'unlord' ? st.s.lordEpoch : st.s.maxEpoch,
+    epoch: eventEpoch(st, type, lord),
     self: selfInfo(st),
-    lord: lordInfo(st),
+    lord,
     members: st.s.eventMembers ? membersSnapshot(st) : [],
     atMs: st.now,
   };
@@ -91,4 +41,50 @@ export function nodeEvent(
   reason?: string,
 ): void {
   emitEvent(st, type, reason === undefined ? { member } : { member, reason });
+}
+
+/**
+ * lord and unlord are about this node's lordship: its epoch, even if a higher one is known by now
+ * (a proposal heard during lord_delay, an epoch burnt by the vote that preempted it). lord-changed
+ * is about the new lord: the epoch it announced, or this node's lordship's when it is the lord.
+ */
+function eventEpoch(st: Step, type: HookEvent, lord: MemberInfo | null): bigint {
+  if (type === 'lord' || type === 'unlord') return st.s.lordEpoch;
+  if (type === 'lord-changed' && lord !== null) return lord.self ? st.s.lordEpoch : lord.epoch;
+  return st.s.maxEpoch;
+}
+
+/**
+ * `lord-changed` when the lord this node sees (seenLord) is another member than the last event
+ * named, or none. Runs at the end of every step, but reads the claimants only when something
+ * seenLord depends on changed: the claimants (the peer table's `claims`), this node's lordship,
+ * vote, highest epoch or valor.
+ */
+export function noteLordChange(st: Step): void {
+  const { s } = st;
+  const k = s.seenLordInputs;
+  const claims = s.peers.claims;
+  const valor = s.params.valor;
+  if (
+    k.claims === claims &&
+    k.lord === s.lord &&
+    k.vote === s.vote &&
+    k.maxEpoch === s.maxEpoch &&
+    k.valor === valor
+  )
+    return;
+  k.claims = claims;
+  k.lord = s.lord;
+  k.vote = s.vote;
+  k.maxEpoch = s.maxEpoch;
+  k.valor = valor;
+  const uuid = seenLord(st)?.uuid ?? null;
+  if (uuid === st.s.seenLordUuid) return;
+  st.s.seenLordUuid = uuid;
+  emitEvent(st, 'lord-changed');
+}
+
+/** `scroll-changed` for `member`, whose scroll is now the one it carries. */
+export function scrollChanged(st: Step, member: MemberInfo): void {
+  emitEvent(st, 'scroll-changed', { member });
 }

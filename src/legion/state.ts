@@ -1,35 +1,19 @@
 /**
  * The native core's state: one object per node that `step` updates in place, its peer table and
- * records included (see step.ts for the contract). The fields are read-only to everyone else.
+ * records included (see Step below for the contract). The fields are read-only to everyone else.
  */
+/*
+ * One step's working context. The native core's state is an object that `step` updates in place
+ * (as etcd-io/raft's RawNode does): no copy per step, no stale copy to get wrong. The contract
+ * (types.ts, Machine) says so: hold only the state `step` returned, and let nothing but `step`
+ * write it. Params are shared with views and events, so whoever changes them replaces the object.
+ */
+
 import type { AnnounceFlags } from '../protocol/types.js';
-import { PeerTable } from './peer-table.js';
-import type { Ctx, LegionParams } from './types.js';
-import type { ValorParts } from './valor.js';
+import { liveness, PeerTable } from './peers.js';
+import type { Ctx, Effect, LegionParams, MemberInfo, Mutable, PeerRecord, ValorParts } from './types.js';
 
 export type Phase = 'starting' | 'running' | 'releasing' | 'dead';
-
-/**
- * A peer as last heard. Only peers we heard directly exist here; attestation only refreshes them.
- * The step that owns the table updates it in place: what the peer announced when it changes
- * (PeerTable.revise), the two timestamps at every packet and attestation. A copy per packet was
- * most of a step's cost. Whoever needs a lasting picture of a member copies it (memberInfo).
- */
-export interface PeerRecord {
-  readonly uuid: string;
-  readonly name: string;
-  readonly valor: bigint;
-  readonly epoch: bigint;
-  readonly vote: string | null;
-  readonly flags: Readonly<AnnounceFlags>;
-  readonly scroll: Uint8Array;
-  readonly viewDigest: number;
-  readonly firstHeardMs: number;
-  /** last packet received from the peer itself: the only thing that keeps its vote fresh */
-  lastDirectMs: number;
-  /** best estimate of when some live member last heard it directly */
-  attestedMs: number;
-}
 
 /** What went out in the last announce; the flags and vote of a releasing node stay frozen on it. */
 export interface SentMaterial {
@@ -48,7 +32,7 @@ export interface Release {
 }
 
 export interface NativeState extends ValorParts {
-  /** `valor` is the effective valor (valor.ts); the base and the penalty are kept beside */
+  /** `valor` is the effective valor (effectiveValor in types.ts); the base and the penalty are kept beside */
   readonly params: LegionParams;
   /** whether events carry the member list (nativeMachineWith) */
   readonly eventMembers: boolean;
@@ -83,6 +67,21 @@ export interface NativeState extends ValorParts {
   /** monotonic ms of the last announce sent: peers cannot time this node out before it + tolerance */
   readonly lastAnnounceMs: number;
   readonly release: Release | null;
+  /** the lord the last `lord-changed` event named (seenLord), null for none */
+  readonly seenLordUuid: string | null;
+  /**
+   * What seenLord depends on, as of its last reading (events.ts, noteLordChange): while all of it
+   * is the same the lord seen is too, and most steps need not read the claimants at all.
+   */
+  readonly seenLordInputs: SeenLordInputs;
+}
+
+export interface SeenLordInputs {
+  claims: number;
+  lord: boolean;
+  vote: string | null;
+  maxEpoch: bigint;
+  valor: bigint;
 }
 
 export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true): NativeState {
@@ -112,6 +111,77 @@ export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true
     lastSent: null,
     lastAnnounceMs: Number.NEGATIVE_INFINITY,
     release: null,
+    seenLordUuid: null,
+    seenLordInputs: { claims: -1, lord: false, vote: null, maxEpoch: 0n, valor: 0n },
   };
   return state;
+}
+
+export type WorkState = Mutable<NativeState>;
+
+export interface Step {
+  s: WorkState;
+  now: number;
+  rand: () => number;
+  effects: Effect[];
+}
+
+export function beginStep(state: NativeState, now: number, rand: () => number): Step {
+  return { s: state as WorkState, now, rand, effects: [] };
+}
+
+export function log(
+  st: Step,
+  level: 'debug' | 'info' | 'warn' | 'error',
+  msg: string,
+  fields?: Record<string, unknown>,
+): void {
+  st.effects.push(fields ? { type: 'log', level, msg, fields } : { type: 'log', level, msg });
+}
+
+// Facts about this node that several rules share.
+
+export function isDraining(st: Step): boolean {
+  const until = st.s.drainingUntilMs;
+  return until !== null && st.now < until;
+}
+
+/** Whether this node may be elected: running, valor > 0 and not draining. */
+export function selfCandidate(st: Step): boolean {
+  return st.s.phase === 'running' && st.s.params.valor > 0n && !isDraining(st);
+}
+
+// MemberInfo snapshots, built from the working state at the moment they are taken.
+
+export function memberInfo(p: PeerRecord): MemberInfo {
+  return {
+    uuid: p.uuid,
+    name: p.name,
+    valor: p.valor,
+    lord: p.flags.lord,
+    arbiter: p.flags.arbiter || p.valor === 0n,
+    draining: p.flags.draining,
+    self: false,
+    scroll: p.scroll,
+    lastSeenMs: liveness(p),
+    vote: p.vote,
+    epoch: p.epoch,
+  };
+}
+
+export function selfInfo(st: Step): MemberInfo {
+  const { s } = st;
+  return {
+    uuid: s.params.uuid,
+    name: s.params.name,
+    valor: s.params.valor,
+    lord: s.lord,
+    arbiter: s.params.valor === 0n,
+    draining: isDraining(st),
+    self: true,
+    scroll: s.params.scroll,
+    lastSeenMs: st.now,
+    vote: s.vote,
+    epoch: s.maxEpoch,
+  };
 }

@@ -3,12 +3,22 @@
  * simulator). The core is a pair of functions, `init` and `step`; it never reads a clock, a
  * random source or a socket: `Ctx` brings time and randomness in, `Effect`s carry work out.
  */
-import type { Announce } from '../protocol/types.js';
 
-export type HookEvent = 'setup' | 'join' | 'lord' | 'unlord' | 'node-joined' | 'node-left' | 'death';
+import type { Announce, AnnounceFlags } from '../protocol/types.js';
 
-/** Every event, in the order a node's life goes through them. */
-export const HOOK_EVENTS: readonly HookEvent[] = [
+export type HookEvent =
+  | 'setup'
+  | 'join'
+  | 'lord'
+  | 'unlord'
+  | 'node-joined'
+  | 'node-left'
+  | 'death'
+  | 'lord-changed'
+  | 'scroll-changed';
+
+/** The events of a node's own life and of membership, in the order a node's life goes through them; both cores emit them. */
+export const LIFECYCLE_EVENTS: readonly HookEvent[] = [
   'setup',
   'join',
   'lord',
@@ -17,6 +27,13 @@ export const HOOK_EVENTS: readonly HookEvent[] = [
   'node-left',
   'death',
 ];
+
+/**
+ * Every event: the lifecycle ones, then those for followers of the legion (native core): the lord
+ * as this node sees it changed (`lord-changed`, on every node) and a member's scroll changed
+ * (`scroll-changed`, this node's own included).
+ */
+export const HOOK_EVENTS: readonly HookEvent[] = [...LIFECYCLE_EVENTS, 'lord-changed', 'scroll-changed'];
 
 export interface LegionParams {
   legion: string;
@@ -85,11 +102,15 @@ export interface MemberInfo {
 
 export interface LegionEvent {
   type: HookEvent;
-  /** `lord`, `unlord`: the epoch of this node's lordship; other events: the highest epoch known */
+  /**
+   * `lord`, `unlord`: the epoch of this node's lordship; `lord-changed`: the new lord's (its
+   * announced epoch; this node's lordship's when it is the lord), the highest known when there is
+   * none; other events: the highest epoch known
+   */
   epoch: bigint;
   self: MemberInfo;
   lord: MemberInfo | null;
-  /** the member concerned, for node-joined and node-left */
+  /** the member concerned, for node-joined, node-left and scroll-changed (with its new scroll) */
   member?: MemberInfo;
   /** why, for node-left ('timeout' | 'death') and unlord ('lease' | 'preempted' | 'stepdown' | 'shutdown' | 'epoch' | …) */
   reason?: string;
@@ -180,7 +201,7 @@ export interface CoreStatus {
 /**
  * Optional capability of a core whose member table can take heartbeats in bulk, for a shell
  * that does not hand it every repeat of an unchanged announce (the simulator's folded
- * heartbeats; the native core's rule is in heard.ts). Check with `takesHeartbeatsInBulk`.
+ * heartbeats; the native core's rule is in membership.ts). Check with `takesHeartbeatsInBulk`.
  */
 export interface FoldedHeartbeats<S, P = Announce> {
   /**
@@ -197,4 +218,49 @@ export function takesHeartbeatsInBulk<S, P>(
   machine: Machine<S, P>,
 ): machine is Machine<S, P> & FoldedHeartbeats<S, P> {
   return 'noteHeard' in machine && 'heardDueAfter' in machine;
+}
+
+// The native core's records, shared by its modules.
+
+/**
+ * A peer as last heard. Only peers we heard directly exist here; attestation only refreshes them.
+ * The step that owns the table updates it in place: what the peer announced when it changes
+ * (PeerTable.revise), the two timestamps at every packet and attestation. A copy per packet was
+ * most of a step's cost. Whoever needs a lasting picture of a member copies it (memberInfo).
+ */
+export interface PeerRecord {
+  readonly uuid: string;
+  readonly name: string;
+  readonly valor: bigint;
+  readonly epoch: bigint;
+  readonly vote: string | null;
+  readonly flags: Readonly<AnnounceFlags>;
+  readonly scroll: Uint8Array;
+  readonly viewDigest: number;
+  readonly firstHeardMs: number;
+  /** last packet received from the peer itself: the only thing that keeps its vote fresh */
+  lastDirectMs: number;
+  /** best estimate of when some live member last heard it directly */
+  attestedMs: number;
+}
+
+/** What a receiver keeps of an announce besides timing: a peer record, or an announce itself. */
+export type Announced = Pick<
+  PeerRecord,
+  'name' | 'valor' | 'epoch' | 'vote' | 'viewDigest' | 'flags' | 'scroll'
+>;
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The one owner of a node's valor: the core keeps the base valor (config, `legionctl valor set`)
+ * and the penalty of failing valor checks, and announces base − penalty (never below 0).
+ */
+export interface ValorParts {
+  readonly baseValor: bigint;
+  readonly valorPenalty: bigint;
+}
+
+export function effectiveValor(v: ValorParts): bigint {
+  return v.baseValor > v.valorPenalty ? v.baseValor - v.valorPenalty : 0n;
 }

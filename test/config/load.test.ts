@@ -77,6 +77,8 @@ describe('parseConfigText', () => {
     });
     expect(l.scroll).toEqual(new Uint8Array(0));
     expect(l.hooks).toEqual({
+      'lord-changed': [],
+      'scroll-changed': [],
       setup: [],
       join: [],
       lord: [],

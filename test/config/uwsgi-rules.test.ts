@@ -139,3 +139,18 @@ describe('uwsgi key rotation', () => {
     );
   });
 });
+
+describe('follower events with protocol uwsgi', () => {
+  it('refuses lord-changed and scroll-changed hooks: the uWSGI core never emits them', () => {
+    for (const e of ['lord-changed', 'scroll-changed']) {
+      const msg = fileError(yaml({ hooks: `{ ${e}: "echo hi" }` }));
+      expect(msg).toContain(`${e}: not emitted with protocol uwsgi`);
+    }
+    // empty lists, as a shared config might carry, are fine
+    expect(() =>
+      parseConfigText(yaml({ hooks: '{ lord-changed: [], lord: "echo hi" }' }), 'uw.yaml', {
+        hostname: () => 'h',
+      }),
+    ).not.toThrow();
+  });
+});

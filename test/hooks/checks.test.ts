@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ValorChecks } from '../../src/hooks/index.js';
-import { effectiveValor } from '../../src/legion/valor.js';
+import { effectiveValor } from '../../src/legion/types.js';
 import { alive, eventually, recordingLogger } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'legiond-checks-'));

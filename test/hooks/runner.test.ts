@@ -58,6 +58,7 @@ describe('HookRunner', () => {
       LEGION_VALOR: '18446744073709551615',
       LEGION_LORD_UUID: SELF.uuid,
       LEGION_LORD_NAME: 'alpha',
+      LEGION_LORD_SCROLL: 'addr=10.0.0.1',
       LEGION_MEMBER_UUID: OTHER.uuid,
       LEGION_MEMBER_NAME: 'beta',
       LEGION_MEMBER_VALOR: '5',

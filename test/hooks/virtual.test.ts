@@ -17,7 +17,7 @@ import {
   type WorkLease,
 } from '../../src/hooks/index.js';
 import type { LegionView } from '../../src/legion/types.js';
-import { effectiveValor } from '../../src/legion/valor.js';
+import { effectiveValor } from '../../src/legion/types.js';
 import { FakeSpawner, FakeTimers, fakeGuard, settle } from './fakes.js';
 import { legionEvent, OTHER, recordingLogger, SELF } from './helpers.js';
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTESTATIONS } from '../../src/legion/announce.js';
-import { compareCandidates } from '../../src/legion/compare.js';
-import { viewDigest } from '../../src/legion/digest.js';
+import { MAX_ATTESTATIONS, viewDigest } from '../../src/legion/announce.js';
+import { compareCandidates } from '../../src/legion/peers.js';
 import { announce, eventsOf, kinds, Node, params, sendsOf, uuidOf } from './helpers.js';
 
 const SELF = uuidOf(1);

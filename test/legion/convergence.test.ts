@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareCandidates } from '../../src/legion/compare.js';
+import { compareCandidates } from '../../src/legion/peers.js';
 import type { LegionEvent } from '../../src/legion/types.js';
 import { Driver } from './driver.js';
 import { params } from './helpers.js';

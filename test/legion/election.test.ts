@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leaseMs } from '../../src/legion/liveness.js';
+import { leaseMs } from '../../src/legion/peers.js';
 import { announce, eventsOf, kinds, Node, params, sendsOf, uuidOf } from './helpers.js';
 
 const SELF = uuidOf(1);
@@ -24,7 +24,7 @@ describe('becoming lord', () => {
     expect(n.lord).toBe(false);
     const fx = n.advanceTo(150);
     expect(n.lord).toBe(true);
-    expect(kinds(fx)).toEqual(['event:lord', 'send']);
+    expect(kinds(fx)).toEqual(['event:lord', 'send', 'event:lord-changed']);
     const [lord] = eventsOf(fx, 'lord');
     expect(lord?.epoch).toBe(1n);
     expect(lord?.lord?.uuid).toBe(SELF);
@@ -49,7 +49,13 @@ describe('becoming lord', () => {
     expect(n.lord).toBe(true);
     const fx = n.packet(announce(A, { valor: 11n, vote: A }));
     expect(n.lord).toBe(false);
-    expect(kinds(fx)).toEqual(['event:node-joined', 'event:unlord', 'await-hooks', 'send']);
+    expect(kinds(fx)).toEqual([
+      'event:node-joined',
+      'event:unlord',
+      'await-hooks',
+      'send',
+      'event:lord-changed',
+    ]);
     expect(eventsOf(fx, 'unlord')[0]?.reason).toBe('preempted');
     // the claim stands until the shell reports its work stopped and the unlord hooks done
     expect(sendsOf(fx)[0]).toMatchObject({ vote: A, flags: { lord: true } });
@@ -178,7 +184,7 @@ describe('death announce', () => {
     feed(n, 500, () => [[A, { valor: 20n, vote: A, flags: { lord: true }, epoch: 4n }]]);
     expect(n.lord).toBe(false);
     const fx = n.packet(announce(A, { valor: 20n, vote: null, flags: { dead: true }, epoch: 4n }));
-    expect(kinds(fx)).toEqual(['event:node-left', 'event:lord', 'send']);
+    expect(kinds(fx)).toEqual(['event:node-left', 'event:lord', 'send', 'event:lord-changed']);
     expect(eventsOf(fx, 'lord')[0]?.epoch).toBe(5n);
     expect(n.state.lordEpoch).toBe(5n);
   });

@@ -1,8 +1,9 @@
-/** Heartbeats taken in bulk (src/legion/heard.ts): what it changes, and what it cannot change. */
+/** Heartbeats taken in bulk (noteHeard, src/legion/membership.ts): what it changes, and what it cannot change. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { heardDueAfter, noteHeard, sameAnnounced, sameDecisive } from '../../src/legion/heard.js';
-import { leaseMs } from '../../src/legion/liveness.js';
+import { sameAnnounced, sameDecisive } from '../../src/legion/announce.js';
+import { heardDueAfter, noteHeard } from '../../src/legion/membership.js';
+import { leaseMs } from '../../src/legion/peers.js';
 import { announce, kinds, Node, params, uuidOf } from './helpers.js';
 
 /**

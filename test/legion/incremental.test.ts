@@ -6,12 +6,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attestations, MAX_ATTESTATIONS } from '../../src/legion/announce.js';
-import { liveness } from '../../src/legion/liveness.js';
 import { type NativeState, nativeMachine } from '../../src/legion/machine.js';
-import { leaseHoldsUntil, votesForSelf } from '../../src/legion/quorum.js';
-import type { PeerRecord } from '../../src/legion/state.js';
-import type { Step } from '../../src/legion/step.js';
-import type { LegionParams } from '../../src/legion/types.js';
+import { liveness } from '../../src/legion/peers.js';
+import type { Step } from '../../src/legion/state.js';
+import type { LegionParams, PeerRecord } from '../../src/legion/types.js';
+import { leaseHoldsUntil, votesForSelf } from '../../src/legion/vote.js';
 import { announce, Node, params, uuidOf } from './helpers.js';
 
 const SELF = uuidOf(1);

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareCandidates } from '../../src/legion/compare.js';
+import { compareCandidates } from '../../src/legion/peers.js';
 import { announce, Node, params, uuidOf } from './helpers.js';
 
 const SELF = uuidOf(100);

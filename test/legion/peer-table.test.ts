@@ -4,10 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareCandidates } from '../../src/legion/compare.js';
-import { liveness } from '../../src/legion/liveness.js';
-import { fresher, isCandidatePeer, PeerTable } from '../../src/legion/peer-table.js';
-import type { PeerRecord } from '../../src/legion/state.js';
+import { compareCandidates, fresher, isCandidatePeer, liveness, PeerTable } from '../../src/legion/peers.js';
+import type { PeerRecord } from '../../src/legion/types.js';
 import { uuidOf } from './helpers.js';
 
 // few uuids and names, small valors: collisions and ties are where incremental upkeep goes wrong
@@ -37,7 +35,7 @@ type Op =
   | { kind: 'rescan' }
   /** a packet that changes nothing but timing: direct hearing moves later in place */
   | { kind: 'heard'; u: number; by: number }
-  /** a bulk refresh (heard.ts): several members' direct hearing moves later at once */
+  /** a bulk refresh (noteHeard): several members' direct hearing moves later at once */
   | { kind: 'bulk'; by: number[] };
 
 const setOp = fc.record({

@@ -27,7 +27,7 @@ describe('stepdown', () => {
   it('a lord releases: unlord + await-hooks, announces unchanged until hooks-drained', () => {
     const n = lordWithPeer();
     const fx = n.command({ type: 'stepdown', forMs: 2000 });
-    expect(kinds(fx)).toEqual(['event:unlord', 'await-hooks']);
+    expect(kinds(fx)).toEqual(['event:unlord', 'await-hooks', 'event:lord-changed']);
     expect(eventsOf(fx, 'unlord')[0]?.reason).toBe('stepdown');
     expect(n.view().phase).toBe('releasing');
     expect(n.view().self.lord).toBe(false);
@@ -80,7 +80,7 @@ describe('stepdown', () => {
   it('hook-failed steps the lord down for stepdownMs', () => {
     const n = lordWithPeer();
     const fx = n.command({ type: 'hook-failed', event: 'lord', stepdownMs: 700 });
-    expect(kinds(fx)).toEqual(['event:unlord', 'await-hooks']);
+    expect(kinds(fx)).toEqual(['event:unlord', 'await-hooks', 'event:lord-changed']);
     n.input({ type: 'hooks-drained' });
     expect(n.state.drainingUntilMs).toBe(900);
   });
@@ -90,7 +90,7 @@ describe('shutdown', () => {
   it('a lord: unlord, await-hooks, steady announces, then death announce x3, death, stopped', () => {
     const n = lordWithPeer();
     const fx = n.command({ type: 'shutdown' });
-    expect(kinds(fx)).toEqual(['event:unlord', 'await-hooks']);
+    expect(kinds(fx)).toEqual(['event:unlord', 'await-hooks', 'event:lord-changed']);
     expect(eventsOf(fx, 'unlord')[0]?.reason).toBe('shutdown');
     const before = n.effects.length;
     keepPeer(n, 700);
@@ -120,7 +120,7 @@ describe('shutdown', () => {
     n.start();
     n.advanceTo(200);
     expect(n.lord).toBe(true);
-    expect(kinds(n.command({ type: 'shutdown' }))).toEqual(['await-hooks']);
+    expect(kinds(n.command({ type: 'shutdown' }))).toEqual(['await-hooks', 'event:lord-changed']);
     n.input({ type: 'hooks-drained' });
     expect(eventsOf(n.effects, 'lord')).toHaveLength(0);
     expect(eventsOf(n.effects, 'unlord')).toHaveLength(0);

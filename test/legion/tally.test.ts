@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VoteTally } from '../../src/legion/tally.js';
+import { VoteTally } from '../../src/legion/peers.js';
 
 // few candidates, so counts climb, tie and fall back to zero often
 const CANDIDATES = ['a', 'b', 'c', 'd'];

@@ -83,7 +83,7 @@ describe('lord clean shutdown', () => {
         mine
           .map((x) => (x.kind === 'event' ? x.event : ''))
           .filter((e) => e !== 'node-left' && e !== 'node-joined'),
-      ).toEqual(['unlord', 'death']);
+      ).toEqual(['unlord', 'lord-changed', 'death']);
       expect(lordsAt(r.trace, 10_000)).toEqual([]);
     }
   });

@@ -25,7 +25,7 @@ import type {
   StepResult,
   WorkLease,
 } from '../types.js';
-import { effectiveValor } from '../valor.js';
+import { effectiveValor } from '../types.js';
 import { ballot, checksumOf, countVotes } from './election.js';
 import { applyAnnounce, expireMembers, nextExpiry } from './members.js';
 import type { UwsgiParams, UwsgiState } from './types.js';

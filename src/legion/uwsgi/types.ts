@@ -1,7 +1,6 @@
 /** State of the uWSGI-compatible election core (`uwsgiMachine`). Plain data, never mutated in place. */
 
-import type { LegionParams } from '../types.js';
-import type { ValorParts } from '../valor.js';
+import type { LegionParams, ValorParts } from '../types.js';
 
 export interface UwsgiParams extends LegionParams {
   /** the master pid uWSGI announces; only used by uWSGI to spot its own looped-back packets */

@@ -1,16 +1,50 @@
 /**
- * The live peers, keyed by UUID, with the few summaries every step needs kept up to date as
+ * The peer table: the live peers, keyed by UUID, with the few summaries every step needs kept up to date as
  * records come and go, so that a step costs O(1) however large the legion: a packet from a known
  * peer must not mean a scan of a thousand others.
  *
  * The table is part of the state `step` updates in place (copying a thousand entries per packet
- * was the main cost at scale).
+ * was the main cost at scale). Candidate order, liveness arithmetic and the vote tally live here
+ * too: the table keeps its summaries with them.
  */
-import { compareCandidates } from './compare.js';
-import type { Announced } from './heard.js';
-import type { PeerRecord } from './state.js';
-import type { Mutable } from './step.js';
-import { VoteTally } from './tally.js';
+
+import type { Announced, Mutable, PeerRecord } from './types.js';
+
+/** Candidate order: higher valor wins, ties go to the greater UUID (canonical lowercase text compares as bytes). */
+export interface Ranked {
+  valor: bigint;
+  uuid: string;
+}
+
+export function compareCandidates(a: Ranked, b: Ranked): number {
+  if (a.valor !== b.valor) return a.valor > b.valor ? 1 : -1;
+  if (a.uuid === b.uuid) return 0;
+  return a.uuid > b.uuid ? 1 : -1;
+}
+
+// Liveness arithmetic shared by membership, the vote, events and wake-up planning.
+
+/** The latest moment anyone live is known to have heard the peer directly. */
+export function liveness(p: PeerRecord): number {
+  return Math.max(p.lastDirectMs, p.attestedMs);
+}
+
+/**
+ * How long a vote stays fresh: shorter than the tolerance by a little more than one announce
+ * interval, so a lord cut off from its voters steps down before they can declare it dead and
+ * elect another (they heard its last announce at most one interval before it heard their votes).
+ */
+export function leaseMs(params: { toleranceMs: number; intervalMs: number }): number {
+  return Math.max(params.intervalMs, params.toleranceMs - 1.2 * params.intervalMs);
+}
+
+/**
+ * The last instant `p`'s vote is fresh if nothing more is heard. voteFresh and the lease cache
+ * (vote.ts, leaseHoldsUntil) both compare against it, so they agree to the last bit of a fractional time.
+ */
+export function voteFreshUntil(p: PeerRecord, lease: number, toleranceMs: number): number {
+  return Math.max(p.lastDirectMs + lease, Math.min(p.lastDirectMs + toleranceMs, p.attestedMs + lease));
+}
 
 /** Heard directly more recently (ties by UUID): the order of the attestations an announce carries. */
 export function fresher(a: PeerRecord, b: PeerRecord): boolean {
@@ -49,7 +83,9 @@ export class PeerTable {
   readonly tally = new VoteTally();
   /** peers announcing the lord flag: almost always zero or one */
   readonly claimants = new Set<string>();
-  /** cache slot of quorum.ts: until when the lease held at `votes` version (see leaseHoldsUntil) */
+  /** bumped whenever the claimants, or what one of them announced, may have changed (not on refresh) */
+  claims = 0;
+  /** cache slot of vote.ts: until when the lease held at `votes` version (see leaseHoldsUntil) */
   lease: { votes: number; params: object; until: number; atMs: number } | null = null;
   private best: string | null = null;
   private bestValid = true;
@@ -149,6 +185,7 @@ export class PeerTable {
     }
     if (rec.flags.lord) this.claimants.add(uuid);
     else if (wasLord) this.claimants.delete(uuid);
+    if (rec.flags.lord || wasLord) this.claims++;
     this.trackBest(prevValor, rec);
   }
 
@@ -159,7 +196,7 @@ export class PeerTable {
     this.untally(old.vote);
     this.membership++;
     this.votes++;
-    this.claimants.delete(uuid);
+    if (this.claimants.delete(uuid)) this.claims++;
     if (uuid === this.best) this.bestValid = false;
     if (this.freshValid && this.fresh.includes(old)) this.freshValid = false;
     return true;
@@ -201,7 +238,7 @@ export class PeerTable {
   }
 
   /**
-   * Direct hearing moved for many members at once (a bulk refresh, heard.ts), which found the
+   * Direct hearing moved for many members at once (a bulk refresh, membership.ts noteHeard), which found the
    * `k` freshest on its way; without them the next read scans.
    */
   heardInBulk(top?: PeerRecord[], k?: number): void {
@@ -278,5 +315,53 @@ export class PeerTable {
     if (!cand) return;
     const best = this.best === null ? undefined : this.records.get(this.best);
     if (best === undefined || compareCandidates(rec, best) > 0) this.best = rec.uuid;
+  }
+}
+
+/**
+ * How many members vote for each candidate, and the largest of those counts. Until a quorum
+ * forms, a legion starting at once has about as many candidates as members, and asking "does any
+ * candidate have Q votes?" by scanning them was O(N) at every step of the start-up storm.
+ * Counts move by one at a time, so a histogram of counts keeps the maximum in O(1).
+ */
+export class VoteTally {
+  private readonly counts = new Map<string, number>();
+  /** `withCount[k]`: how many candidates hold exactly k votes (k >= 1) */
+  private readonly withCount: number[] = [0];
+  /** the largest count, 0 when nobody votes */
+  max = 0;
+
+  get(vote: string): number {
+    return this.counts.get(vote) ?? 0;
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
+
+  add(vote: string): void {
+    const n = (this.counts.get(vote) ?? 0) + 1;
+    this.counts.set(vote, n);
+    if (n > 1) this.withCount[n - 1]!--;
+    this.withCount[n] = (this.withCount[n] ?? 0) + 1;
+    if (n > this.max) this.max = n;
+  }
+
+  remove(vote: string): void {
+    const n = this.counts.get(vote);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.counts.set(vote, n - 1);
+      this.withCount[n - 1]!++;
+    } else {
+      this.counts.delete(vote);
+    }
+    this.withCount[n]!--;
+    // counts drop by one, so when the last holder of the maximum drops it sits one below
+    if (n === this.max && this.withCount[n] === 0) this.max = n - 1;
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.counts.entries();
   }
 }
