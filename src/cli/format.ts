@@ -2,6 +2,7 @@
 import type {
   ControlEvent,
   LegionStatus,
+  LordResult,
   MemberRow,
   MembersResult,
   StatusResult,
@@ -135,9 +136,24 @@ function ref(n: { uuid: string; name: string }): string {
 /** one line per event: time, legion, type, then key=value details */
 export function formatEvent(e: ControlEvent): string {
   const parts = [e.at, e.legion, e.type, `epoch=${e.epoch}`, `lord=${e.lord ? ref(e.lord) : 'none'}`];
-  if (e.member) parts.push(`member=${ref(e.member)}`);
-  if (e.lord?.scroll !== undefined) parts.push(`lord_scroll=${JSON.stringify(e.lord.scroll)}`);
-  if (e.member?.scroll !== undefined) parts.push(`scroll=${JSON.stringify(e.member.scroll)}`);
-  if (e.reason !== undefined) parts.push(`reason=${printable(e.reason)}`);
+  if (e.type === 'lord-changed') {
+    if (e.lord) parts.push(`lord_scroll=${JSON.stringify(e.lord.scroll)}`);
+  } else if (e.type === 'scroll-changed') {
+    parts.push(`member=${ref(e.member)}`, `scroll=${JSON.stringify(e.member.scroll)}`);
+  } else {
+    if (e.member) parts.push(`member=${ref(e.member)}`);
+    if (e.reason !== undefined) parts.push(`reason=${printable(e.reason)}`);
+  }
   return parts.join(' ');
+}
+
+/** `legionctl lord`: the lord and what a follower needs of it, or that there is none */
+export function formatLord(r: LordResult): string {
+  const l = r.lord;
+  if (!l) return `${r.legion}: no lord`;
+  return [
+    `${r.legion}: lord ${printable(l.name)} (${l.uuid})${l.self ? ' — this node' : ''}`,
+    `  epoch   ${l.epoch}`,
+    `  scroll  ${l.scroll === '' ? '-' : printable(l.scroll)}`,
+  ].join('\n');
 }

@@ -2,15 +2,18 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { controlRequest, controlStream } from '../control/client.js';
+import type { ArgsOf } from '../control/connection.js';
 import type { ControlCommand, ControlEvent, ControlReplies, ValorResult } from '../control/results.js';
 import { formatDuration, parseDuration, parseU64 } from '../control/values.js';
 import { isLegiondError, LegiondError } from '../errors.js';
 import { completionScript } from './completion.js';
-import { flattenMembers, formatEvent, formatMembersTable, formatStatus } from './format.js';
+import { flattenMembers, formatEvent, formatLord, formatMembersTable, formatStatus } from './format.js';
 import { packageVersion } from './version.js';
 
 const DEFAULT_CONTROL = '/run/legiond/legiond.sock';
 const DEFAULT_STEPDOWN = '60s';
+/** `legionctl lord` when the legion has no lord: not an error (1) nor a usage mistake (2) */
+const EXIT_NO_LORD = 3;
 
 /** a mistake in the command line itself: exit 2, like commander's own usage errors */
 class UsageError extends LegiondError {}
@@ -75,7 +78,7 @@ function buildProgram(): Command {
   const globals = (): GlobalOpts => program.opts<GlobalOpts>();
   const call = async <K extends ControlCommand>(
     cmd: K,
-    args: Record<string, unknown> = {},
+    args: ArgsOf<K> = {} as ArgsOf<K>,
   ): Promise<ControlReplies[K]> => {
     const g = globals();
     const timeoutMs = checked(() => parseDuration(g.timeout));
@@ -98,6 +101,15 @@ function buildProgram(): Command {
       const r = await call('members', legion === undefined ? {} : { legion });
       if (globals().json) printJson(flattenMembers(r));
       else out(formatMembersTable(r));
+    });
+
+  program
+    .command('lord <legion>')
+    .description('show the lord of a legion (exit 3 when it has none)')
+    .action(async (legion: string) => {
+      const r = await call('lord', { legion });
+      show(r, formatLord);
+      if (r.lord === null) process.exitCode = EXIT_NO_LORD;
     });
 
   const valor = program.command('valor').description("read or change this node's valor");
@@ -192,7 +204,8 @@ function buildProgram(): Command {
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // a command may leave an exit code that is not an error (lord: none)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof UsageError) {

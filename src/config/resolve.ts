@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
+import { resolveControlRead } from './control-read.js';
 import type { ConfigProblem } from './problems.js';
 import type { ParsedConfig, ParsedLegion } from './schema.js';
 import type { LegionConfig, LegiondConfig } from './types.js';
@@ -16,18 +17,25 @@ export interface ResolveOptions {
   baseDir: string;
   /** defaults to os.hostname; injected by tests */
   hostname?: () => string;
+  /** group name to gid, null when unknown; defaults to the host's (getent) */
+  groupId?: (name: string) => number | null;
 }
 
 export function resolveConfig(parsed: ParsedConfig, opts: ResolveOptions): LegiondConfig | ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const abs = (p: string) => resolvePath(opts.baseDir, p);
   const legions = parsed.legions.map((l, i) => resolveLegion(l, i, opts, abs, problems));
+  const control = abs(parsed.control);
+  const controlRead = parsed.controlRead
+    ? resolveControlRead(parsed.controlRead, abs, control, problems, opts.groupId)
+    : null;
   const tokenFile = parsed.http?.tokenFile ? abs(parsed.http.tokenFile) : null;
   if (tokenFile !== null) checkTokenFile(tokenFile, problems);
   if (problems.length > 0) return problems;
   return {
     logLevel: parsed.logLevel,
-    control: abs(parsed.control),
+    control,
+    controlRead,
     stateDir: parsed.stateDir === null ? null : abs(parsed.stateDir),
     http: parsed.http ? { listen: parsed.http.listen, tokenFile } : null,
     legions,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { HookCommand } from '../hooks/types.js';
 import { HOOK_EVENTS, type HookEvent } from '../legion/types.js';
 import { isLoopbackAddress, isMulticastAddress } from './address.js';
+import { controlReadSchema } from './control-read.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import {
   Bad,
@@ -291,6 +292,7 @@ export const configSchema = z
   .strictObject({
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     control: path().default(DEFAULT_CONTROL_SOCKET),
+    control_read: controlReadSchema.optional(),
     state_dir: path().optional(),
     http: httpSchema.optional(),
     legions: z.array(legionSchema).min(1, { error: 'at least one legion is required' }),
@@ -311,6 +313,7 @@ export const configSchema = z
   .transform((c) => ({
     logLevel: c.log_level,
     control: c.control,
+    controlRead: c.control_read ?? null,
     stateDir: c.state_dir ?? null,
     http: c.http ? { listen: c.http.listen, tokenFile: c.http.token_file ?? null } : null,
     legions: c.legions,

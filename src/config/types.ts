@@ -95,10 +95,20 @@ export interface LegionConfig {
   checks: CheckEntry[];
 }
 
+/** the read-only control socket: status, members, lord, events, scroll.get, valor.get */
+export interface ControlReadConfig {
+  /** absolute */
+  path: string;
+  /** the socket's group; null leaves it the daemon's */
+  gid: number | null;
+  mode: number;
+}
+
 export interface LegiondConfig {
   logLevel: LogLevel;
-  /** control socket path */
+  /** control socket path (admin: every command, mode 0600) */
   control: string;
+  controlRead: ControlReadConfig | null;
   /** absolute path or null; epochs are persisted there */
   stateDir: string | null;
   /** the metrics and health endpoints; null when not configured */

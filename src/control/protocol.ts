@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'ERR_VERSION'
   | 'ERR_UNKNOWN_LEGION'
   | 'ERR_INVALID_VALUE'
+  | 'ERR_FORBIDDEN'
   | 'ERR_INTERNAL';
 
 const legion = z.string().min(1).max(255);
@@ -26,6 +27,7 @@ const legion = z.string().min(1).max(255);
 export const commandArgs = {
   status: z.strictObject({}),
   members: z.strictObject({ legion: legion.optional() }),
+  lord: z.strictObject({ legion }),
   'valor.get': z.strictObject({ legion }),
   'valor.set': z.strictObject({ legion, valor: z.string() }),
   stepdown: z.strictObject({
@@ -43,6 +45,15 @@ export type CommandName = keyof typeof commandArgs;
 export type CommandArgs<C extends CommandName> = z.infer<(typeof commandArgs)[C]>;
 export const COMMANDS = Object.keys(commandArgs) as CommandName[];
 export const STREAMING_COMMANDS: ReadonlySet<string> = new Set(['events']);
+/** what the read-only socket serves: nothing that changes the node or the legion */
+export const READ_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'status',
+  'members',
+  'lord',
+  'events',
+  'scroll.get',
+  'valor.get',
+]);
 
 export interface Request {
   v: 1;

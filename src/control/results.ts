@@ -12,6 +12,8 @@ export interface CheckStatus {
   state: string;
   consecutiveOk: number;
   consecutiveFail: number;
+  /** of the last finished run; null before the first, or when it was killed */
+  lastExitCode: number | null;
 }
 
 export interface LegionStatus {
@@ -35,6 +37,9 @@ export interface LegionStatus {
     packetsReceived: number;
     bytesSent: number;
     bytesReceived: number;
+    /** announces decoded, authenticated and applied */
+    accepted: number;
+    /** packets dropped, by reason (an ERR_ code) */
     rejected: Record<string, number>;
     /** when peers are learned through seeds */
     learning?: {
@@ -94,18 +99,54 @@ export interface LeaveResult {
   left: true;
 }
 
-export interface ControlEvent {
-  legion: string;
-  type: string;
+/** the lord as one node sees it: its epoch is the one the lord announces, its scroll the newest heard */
+export interface LordInfo {
+  uuid: string;
+  name: string;
   epoch: string;
-  /** lord-changed: the new lord (null: none) with its epoch (decimal) and scroll (UTF-8 text) */
-  lord: (NodeRef & { epoch?: string; scroll?: string }) | null;
-  /** node-joined, node-left; scroll-changed: with the member's new scroll (UTF-8 text) */
-  member?: NodeRef & { scroll?: string };
-  reason?: string;
+  scroll: string;
+}
+
+export interface LordResult {
+  legion: string;
+  /** null while the legion has no lord; `self` is true when the answering node is the lord */
+  lord: (LordInfo & { self: boolean }) | null;
+}
+
+/** what every event carries: the legion, the highest epoch this node knows, and its lord */
+interface EventBase {
+  legion: string;
+  epoch: string;
+  lord: NodeRef | null;
   /** ISO 8601 wall time */
   at: string;
 }
+
+export type HookEventType = 'setup' | 'join' | 'lord' | 'unlord' | 'node-joined' | 'node-left' | 'death';
+
+/** the hook events, as this node runs them */
+export interface HookControlEvent extends EventBase {
+  type: HookEventType;
+  /** node-joined and node-left */
+  member?: NodeRef;
+  /** unlord and node-left */
+  reason?: string;
+}
+
+/** sent by every node (observers too) whenever the lord it sees changes, or the legion loses it */
+export interface LordChangedEvent extends EventBase {
+  type: 'lord-changed';
+  lord: LordInfo | null;
+}
+
+/** a member published a new scroll */
+export interface ScrollChangedEvent extends EventBase {
+  type: 'scroll-changed';
+  member: NodeRef & { scroll: string };
+}
+
+/** one line of the events stream; a newer daemon may send types not listed here */
+export type ControlEvent = HookControlEvent | LordChangedEvent | ScrollChangedEvent;
 
 /**
  * Every command's reply, by command name: the one schema both ends are typed from. The daemon's
@@ -114,6 +155,7 @@ export interface ControlEvent {
 export interface ControlReplies {
   status: StatusResult;
   members: MembersResult;
+  lord: LordResult;
   'valor.get': ValorResult;
   'valor.set': ValorResult;
   'scroll.get': ScrollResult;

@@ -1,4 +1,4 @@
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { isLegiondError, LegiondError } from '../errors.js';
@@ -11,16 +11,24 @@ import {
   errorReply,
   MAX_LINE_BYTES,
   parseRequest,
+  READ_COMMANDS,
   type Request,
   STREAMING_COMMANDS,
 } from './protocol.js';
-import { clearStaleSocket, ensureParentDir } from './socket-path.js';
+import { clearStaleSocket, ensureParentDir, warnIfUnreachable } from './socket-path.js';
 
 export interface ControlServerOptions {
   path: string;
   handler: ControlHandler;
   logger: Logger;
+  /**
+   * admin (default): every command, socket mode 0600. read: only READ_COMMANDS; the others get
+   * ERR_FORBIDDEN and the connection stays usable. Its mode and group are the caller's to choose.
+   */
+  access?: ControlAccess;
 }
+
+export type ControlAccess = { kind: 'admin' } | { kind: 'read'; mode: number; gid: number | null };
 
 export interface ControlServer {
   readonly path: string;
@@ -33,29 +41,36 @@ const MAX_CONNECTIONS = 128;
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const { path, handler, logger } = opts;
-  await ensureParentDir(path);
+  const access = opts.access ?? { kind: 'admin' };
+  // a directory made for the read socket must let its users through (search only, no listing)
+  await ensureParentDir(path, access.kind === 'read' ? 0o711 : 0o700);
   await clearStaleSocket(path);
   const connections = new Set<Socket>();
   const server = createServer((sock) => {
     connections.add(sock);
     sock.once('close', () => connections.delete(sock));
-    serveConnection(sock, handler, logger);
+    serveConnection(sock, handler, logger, access.kind === 'read');
   });
   server.maxConnections = MAX_CONNECTIONS;
   server.on('error', (err) => logger.error({ err }, 'control server error'));
   await listenPrivately(server, path);
   let ino: number;
   try {
-    await chmod(path, 0o600);
+    // born 0600 either way: the group is set before the mode opens the socket to it
+    if (access.kind === 'read' && access.gid !== null) await chown(path, -1, access.gid);
+    await chmod(path, access.kind === 'read' ? access.mode : 0o600);
     ino = (await lstat(path)).ino;
   } catch (err) {
     server.close();
     await unlink(path).catch(() => undefined);
-    throw new LegiondError('ERR_CONTROL_PATH', `cannot secure ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    const what =
+      access.kind === 'read'
+        ? `give ${path} mode 0${access.mode.toString(8)}${access.gid === null ? '' : ` and group ${access.gid}`}`
+        : `secure ${path}`;
+    throw new LegiondError('ERR_CONTROL_PATH', `cannot ${what}: ${(err as Error).message}`, { cause: err });
   }
-  logger.debug({ path }, 'control socket listening');
+  if (access.kind === 'read') await warnIfUnreachable(path, access.mode, logger);
+  logger.debug({ path, access: access.kind }, 'control socket listening');
 
   let closing: Promise<void> | null = null;
   return {
@@ -109,7 +124,7 @@ function listenPrivately(server: Server, path: string): Promise<void> {
   });
 }
 
-function serveConnection(sock: Socket, handler: ControlHandler, logger: Logger): void {
+function serveConnection(sock: Socket, handler: ControlHandler, logger: Logger, readOnly: boolean): void {
   const reader = new LineReader(MAX_LINE_BYTES);
   const unsubscribers = new Set<() => void>();
   let open = true;
@@ -135,6 +150,18 @@ function serveConnection(sock: Socket, handler: ControlHandler, logger: Logger):
   };
 
   const run = (req: Request): void => {
+    if (readOnly && !READ_COMMANDS.has(req.cmd)) {
+      write(
+        encodeLine(
+          errorReply(
+            req.id,
+            'ERR_FORBIDDEN',
+            `${req.cmd} changes the node: not served on the read-only socket (use the admin socket)`,
+          ),
+        ),
+      );
+      return;
+    }
     if (STREAMING_COMMANDS.has(req.cmd)) {
       subscribe(req);
       return;

@@ -1,20 +1,21 @@
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import type { Logger } from 'pino';
 import { LegiondError } from '../errors.js';
 
 const PROBE_TIMEOUT_MS = 1000;
 
 /** creates the socket's directory (0700) when missing; an existing one is left as the admin made it */
-export async function ensureParentDir(path: string): Promise<void> {
+export async function ensureParentDir(path: string, mode = 0o700): Promise<void> {
   const dir = dirname(path);
   try {
     await lstat(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError(path, err);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    // mkdir's mode is filtered by the umask; the directory must end up exactly 0700
-    await chmod(dir, 0o700);
+    await mkdir(dir, { recursive: true, mode });
+    // mkdir's mode is filtered by the umask; the directory must end up exactly as asked
+    await chmod(dir, mode);
   }
 }
 
@@ -74,4 +75,22 @@ function pathError(path: string, err: unknown): LegiondError {
   return new LegiondError('ERR_CONTROL_PATH', `control path ${path}: ${(err as Error).message}`, {
     cause: err,
   });
+}
+
+/**
+ * A socket opened to a group or to everyone is of no use in a directory they cannot search; the
+ * directory is the admin's, so it is reported rather than changed.
+ */
+export async function warnIfUnreachable(path: string, socketMode: number, logger: Logger): Promise<void> {
+  const dir = dirname(path);
+  const st = await lstat(dir).catch(() => null);
+  if (!st) return;
+  const needs = socketMode & 0o006 ? 0o001 : socketMode & 0o060 ? 0o010 : 0;
+  if (needs !== 0 && (st.mode & needs) === 0) {
+    logger.warn(
+      { path, dir, dirMode: `0${(st.mode & 0o777).toString(8)}` },
+      `read-only control socket ${path}: its directory ${dir} does not let the socket's users through ` +
+        `(mode 0${(st.mode & 0o777).toString(8)}); give it search permission (e.g. chmod 0711) or move the socket`,
+    );
+  }
 }

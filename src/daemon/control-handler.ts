@@ -1,5 +1,5 @@
 import type { ControlHandler } from '../control/handler.js';
-import type { ControlCommand, ControlReplies } from '../control/results.js';
+import type { ControlCommand, ControlReplies, LordResult } from '../control/results.js';
 import { parseU64 } from '../control/values.js';
 import { LegiondError } from '../errors.js';
 import type { LegionHost } from './legion-host.js';
@@ -8,6 +8,22 @@ function str(args: Record<string, unknown>, key: string): string {
   const v = args[key];
   if (typeof v !== 'string') throw new LegiondError('ERR_BAD_REQUEST', `"${key}" must be a string`);
   return v;
+}
+
+const text = new TextDecoder();
+
+/**
+ * The lord as this node sees it, with the epoch lord-changed names: the one a peer lord announces,
+ * or this node's lordship's when it is the lord (the highest it knows may be above it).
+ */
+function lordOf(h: LegionHost): LordResult {
+  const l = h.view().lord;
+  if (!l) return { legion: h.name, lord: null };
+  const epoch = (l.self ? h.lordshipEpoch() : null) ?? l.epoch;
+  return {
+    legion: h.name,
+    lord: { uuid: l.uuid, name: l.name, epoch: String(epoch), scroll: text.decode(l.scroll), self: l.self },
+  };
 }
 
 /** Maps control-socket commands onto the running legions. */
@@ -38,6 +54,7 @@ export class DaemonControl implements ControlHandler {
     members: (args) => ({
       legions: this.selected(args).map((h) => ({ legion: h.name, members: h.members() })),
     }),
+    lord: (args) => lordOf(this.host(args)),
     'valor.get': (args) => this.host(args).valor(),
     'valor.set': (args) => {
       // the same parser as legionctl's; the core refuses out-of-range values once more, as input

@@ -41,6 +41,7 @@ export class Daemon {
   /** running legions: what the control socket sees */
   private hosts: LegionHost[] = [];
   private control: ControlServer | null = null;
+  private controlRead: ControlServer | null = null;
   private lock: StateLock | null = null;
   private readonly uuids = new Map<string, string>();
   private starting: Promise<void> | null = null;
@@ -49,11 +50,13 @@ export class Daemon {
   /** fixed at start: a reload cannot move the lock or the socket */
   private readonly stateDir: string | null;
   private readonly controlPath: string;
+  private readonly controlReadConfig: LegiondConfig['controlRead'];
 
   constructor(private readonly o: DaemonOptions) {
     this.config = o.config;
     this.stateDir = o.config.stateDir;
     this.controlPath = o.config.control;
+    this.controlReadConfig = o.config.controlRead;
   }
 
   start(): Promise<void> {
@@ -71,14 +74,21 @@ export class Daemon {
     const acquired: LegionHost[] = [];
     try {
       if (this.stateDir) this.lock = await acquireStateLock(this.stateDir);
-      this.control = await startControlServer({
-        path: this.controlPath,
-        logger: this.o.logger,
-        handler: new DaemonControl(
-          () => this.hosts,
-          (h) => this.leaveLegion(h),
-        ),
-      });
+      const handler = new DaemonControl(
+        () => this.hosts,
+        (h) => this.leaveLegion(h),
+      );
+      const read = this.controlReadConfig;
+      // before the admin socket: a directory both share is then created searchable (0711)
+      if (read) {
+        this.controlRead = await startControlServer({
+          path: read.path,
+          logger: this.o.logger,
+          handler,
+          access: { kind: 'read', mode: read.mode, gid: read.gid },
+        });
+      }
+      this.control = await startControlServer({ path: this.controlPath, logger: this.o.logger, handler });
       await this.o.http?.listen();
       for (const lc of this.config.legions) {
         const host = this.newHost(lc);
@@ -103,7 +113,11 @@ export class Daemon {
       this.o.observer?.legionRunning(host);
     }
     this.o.logger.info(
-      { control: this.controlPath, legions: this.hosts.map((h) => h.name) },
+      {
+        control: this.controlPath,
+        ...(this.controlRead ? { controlRead: this.controlRead.path } : {}),
+        legions: this.hosts.map((h) => h.name),
+      },
       'legiond running',
     );
   }
@@ -113,6 +127,8 @@ export class Daemon {
     await this.o.http?.close().catch(() => undefined);
     await this.control?.close().catch(() => undefined);
     this.control = null;
+    await this.controlRead?.close().catch(() => undefined);
+    this.controlRead = null;
     await this.lock?.release().catch(() => undefined);
     this.lock = null;
   }
@@ -200,6 +216,11 @@ export class Daemon {
       this.o.logger.warn(
         { control: this.controlPath, configured: next.control },
         'SIGHUP: the control socket cannot move while running; restart legiond to apply it',
+      );
+    if (!isDeepStrictEqual(next.controlRead, this.controlReadConfig))
+      this.o.logger.warn(
+        { controlRead: this.controlReadConfig?.path ?? null, configured: next.controlRead?.path ?? null },
+        'SIGHUP: the read-only control socket cannot change while running; restart legiond to apply it',
       );
     if (next.stateDir !== this.stateDir)
       this.o.logger.warn(
@@ -289,6 +310,8 @@ export class Daemon {
     await Promise.race([all, timer]);
     await this.control?.close();
     this.control = null;
+    await this.controlRead?.close();
+    this.controlRead = null;
     await this.o.http?.close().catch(() => undefined);
     await this.lock?.release();
     this.lock = null;

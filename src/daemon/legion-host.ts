@@ -218,6 +218,11 @@ export class LegionHost {
     return this.runner.view();
   }
 
+  /** the epoch of this node's lordship while it claims the title (the one lord-changed names), else null */
+  lordshipEpoch(): bigint | null {
+    return this.runner.workLease()?.epoch ?? null;
+  }
+
   status() {
     const v = this.runner.view();
     const t = this.runner.transportStats();

@@ -93,7 +93,7 @@ export interface RunningLegion {
   readonly work: LegionWork;
   readonly runner: Pick<
     LegionRunner<unknown, unknown>,
-    'view' | 'command' | 'counters' | 'replaceTransport' | 'transportStats'
+    'view' | 'command' | 'counters' | 'replaceTransport' | 'transportStats' | 'workLease'
   >;
   start(): void;
   setValor(base: bigint): void;

@@ -15,6 +15,14 @@ export class FakeHandler implements ControlHandler {
     ['db', { baseValor: 0n, scroll: '', draining: false }],
   ]);
   readonly calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
+  /** what `lord` answers, per legion; tests move it and emit the matching lord-changed */
+  readonly lords = new Map<
+    string,
+    { uuid: string; name: string; epoch: string; scroll: string; self: boolean } | null
+  >([
+    ['web', { uuid: 'u-a', name: 'node-a', epoch: '7', scroll: 'addr=10.0.0.5:6379', self: true }],
+    ['db', null],
+  ]);
   private listeners = new Set<{ legion: string | null; fn: (e: object) => void }>();
 
   get subscriberCount(): number {
@@ -112,6 +120,9 @@ export class FakeHandler implements ControlHandler {
           })),
         };
       }
+      case 'lord':
+        this.get(args.legion);
+        return { legion: args.legion, lord: this.lords.get(String(args.legion)) ?? null };
       case 'valor.get': {
         const l = this.get(args.legion);
         return { legion: args.legion, baseValor: l.baseValor.toString(), valor: l.baseValor.toString() };

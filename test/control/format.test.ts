@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   flattenMembers,
   formatEvent,
+  formatLord,
   formatMembersTable,
   formatStatus,
   shorten,
@@ -120,9 +121,18 @@ describe('formatStatus', () => {
       packetsReceived: 6,
       bytesSent: 2048,
       bytesReceived: 10,
+      accepted: 4,
       rejected: { ERR_AUTH: 2, ERR_REPLAY: 0 },
     },
-    checks: [{ command: 'curl -f localhost', state: 'failing', consecutiveOk: 0, consecutiveFail: 3 }],
+    checks: [
+      {
+        command: 'curl -f localhost',
+        state: 'failing',
+        consecutiveOk: 0,
+        consecutiveFail: 3,
+        lastExitCode: 7,
+      },
+    ],
   };
 
   it('shows each legion with lord, epoch, valor, quorum, counters and checks', () => {
@@ -164,5 +174,38 @@ describe('formatEvent', () => {
     expect(formatEvent({ legion: 'db', type: 'unlord', epoch: '9', lord: null, at: 'T' })).toBe(
       'T db unlord epoch=9 lord=none',
     );
+  });
+});
+
+describe('formatEvent for follower events', () => {
+  it('prints the scroll of the lord a lord-changed event names, and a scroll change', () => {
+    const base = { legion: 'web', epoch: '9', at: '2025-01-02T03:04:05.000Z' };
+    expect(
+      formatEvent({
+        ...base,
+        type: 'lord-changed',
+        lord: { uuid: 'u-b', name: 'beta', epoch: '9', scroll: 'addr=1.2.3.4:5' },
+      }),
+    ).toBe('2025-01-02T03:04:05.000Z web lord-changed epoch=9 lord=beta(u-b) lord_scroll="addr=1.2.3.4:5"');
+    expect(formatEvent({ ...base, type: 'lord-changed', lord: null })).toBe(
+      '2025-01-02T03:04:05.000Z web lord-changed epoch=9 lord=none',
+    );
+    expect(
+      formatEvent({
+        ...base,
+        type: 'scroll-changed',
+        lord: null,
+        member: { uuid: 'u-c', name: 'gamma', scroll: 'a\nb' },
+      }),
+    ).toBe('2025-01-02T03:04:05.000Z web scroll-changed epoch=9 lord=none member=gamma(u-c) scroll="a\\nb"');
+  });
+});
+
+describe('formatLord', () => {
+  it('shows the lord, its epoch and scroll, or that there is none', () => {
+    expect(
+      formatLord({ legion: 'web', lord: { uuid: 'u', name: 'n\t1', epoch: '3', scroll: '', self: false } }),
+    ).toBe('web: lord n\\t1 (u)\n  epoch   3\n  scroll  -');
+    expect(formatLord({ legion: 'web', lord: null })).toBe('web: no lord');
   });
 });

@@ -116,4 +116,26 @@ describe('legionctl against a fake daemon', () => {
     const g = await legionctl(['scroll', 'get', 'web']);
     expect(g.stdout).toBe('role=primary\nzone=b\n');
   });
+
+  it('lord prints the lord and its scroll, and exits 3 when the legion has none', async () => {
+    const [human, json, none, noneJson] = await Promise.all([
+      legionctl(['lord', 'web']),
+      legionctl(['lord', 'web', '--json']),
+      legionctl(['lord', 'db']),
+      legionctl(['lord', 'db', '--json']),
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toBe(
+      'web: lord node-a (u-a) — this node\n  epoch   7\n  scroll  addr=10.0.0.5:6379\n',
+    );
+    expect(JSON.parse(json.stdout)).toEqual({
+      legion: 'web',
+      lord: { uuid: 'u-a', name: 'node-a', epoch: '7', scroll: 'addr=10.0.0.5:6379', self: true },
+    });
+    expect(none.code).toBe(3);
+    expect(none.stdout).toBe('db: no lord\n');
+    expect(none.stderr).toBe('');
+    expect(noneJson.code).toBe(3);
+    expect(JSON.parse(noneJson.stdout)).toEqual({ legion: 'db', lord: null });
+  });
 });

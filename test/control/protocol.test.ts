@@ -20,6 +20,7 @@ describe('parseRequest', () => {
     const valid: Record<string, Record<string, unknown> | undefined> = {
       status: undefined,
       members: { legion: 'web' },
+      lord: { legion: 'web' },
       'valor.get': { legion: 'web' },
       'valor.set': { legion: 'web', valor: '18446744073709551615' },
       stepdown: { legion: 'web', forMs: 30_000 },
