@@ -21,7 +21,9 @@ export async function learningOf(
     log.info('peer learning needs a secret: sending only to the listed peers');
     return undefined;
   }
-  const hintEveryMs = Math.max(4 * cfg.intervalMs, 1000);
+  // joins are told at once (a new address triggers a hint); the period only keeps addresses alive,
+  // so it can be slow: at the defaults one hint per 5 s per destination, 5 % of the announces
+  const hintEveryMs = Math.max(20 * cfg.intervalMs, 5000);
   return {
     codec: new HintCodec(keys),
     uuid,

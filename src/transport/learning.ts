@@ -36,6 +36,7 @@ export interface LearningClock {
 }
 
 const SOON_MS = 20;
+const FIRST_GAP_MS = 1000;
 const REFUSAL_LOG_EVERY_MS = 10_000;
 
 export class PeerLearning {
@@ -65,14 +66,25 @@ export class PeerLearning {
     this.seq = BigInt(Math.floor(clock.wall())) * 1000n;
   }
 
+  /**
+   * The first hints go out at 0, 1, 2, 4 … s, doubling up to the period: a seed that was not up
+   * yet when this node started hears of it within a second or two of starting itself.
+   */
   start(): void {
     this.sendHint();
-    this.timer = setInterval(() => this.sendHint(), this.o.hintEveryMs);
+    this.next(Math.min(FIRST_GAP_MS, this.o.hintEveryMs));
+  }
+
+  private next(gapMs: number): void {
+    this.timer = setTimeout(() => {
+      this.sendHint();
+      this.next(Math.min(2 * gapMs, this.o.hintEveryMs));
+    }, gapMs);
     this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     if (this.soonTimer) clearTimeout(this.soonTimer);
     this.timer = null;
     this.soonTimer = null;
