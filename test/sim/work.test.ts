@@ -213,12 +213,9 @@ describe('the checker', () => {
   });
 
   /**
-   * Known finding (a core matter, src/legion): with preempt_delay 0 (the default), a better
-   * candidate that has not heard the sitting lord's claim, here because it was cut off when that
-   * lord was elected, is voted lord as soon as the voters hear it again, while that lord still
-   * holds its lease (isolated) or its release. Two lords then run lord-only work at once under a
-   * majority quorum. A preempt_delay of a tolerance avoids it (test/sim/property.test.ts). When
-   * the core is fixed this test fails: make it an `it` and move the scenario to the library.
+   * A vote that went out under a quorum is a promise (src/legion/vote.ts, promisedVote): with
+   * preempt_delay 0 a better candidate returning from a partition, that never heard the sitting
+   * lord's claim, is not voted lord while that lord, now isolated, still holds its lease.
    */
   it('a returning better candidate is not elected while the isolated lord holds its lease', async () => {
     const sc = scenarioFromObject(
