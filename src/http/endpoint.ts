@@ -4,6 +4,7 @@ import type { Logger } from '../daemon/logger.js';
 import type { DaemonObserver } from '../daemon/observer.js';
 import { createMetrics } from './metrics.js';
 import { type Routes, startHttpServer } from './server.js';
+import { StatusFeed } from './status.js';
 import { readToken } from './token.js';
 import { type EndpointLegion, TrackedLegion } from './tracked.js';
 
@@ -34,6 +35,8 @@ export class HttpEndpoint implements DaemonObserver<EndpointLegion> {
   private readonly now: () => number;
   private readonly metrics;
   private server: Server | null = null;
+  /** the status page and its event stream */
+  readonly feed = new StatusFeed();
 
   constructor(private readonly o: HttpEndpointOptions) {
     this.now = o.now ?? (() => performance.now());
@@ -56,6 +59,7 @@ export class HttpEndpoint implements DaemonObserver<EndpointLegion> {
       legion.name,
       new TrackedLegion(legion, this.now(), (name, e) => this.metrics.workDone(name, e)),
     );
+    this.feed.follow(legion);
   }
 
   legionLeaving(legion: EndpointLegion): void {
@@ -63,6 +67,7 @@ export class HttpEndpoint implements DaemonObserver<EndpointLegion> {
     if (t?.legion !== legion) return;
     t.close();
     this.tracked.delete(legion.name);
+    this.feed.unfollow(legion.name, legion);
   }
 
   stepped(legion: EndpointLegion): void {
@@ -81,6 +86,7 @@ export class HttpEndpoint implements DaemonObserver<EndpointLegion> {
   stopping(): void {}
 
   async close(): Promise<void> {
+    this.feed.close();
     const s = this.server;
     this.server = null;
     if (!s) return;
@@ -90,6 +96,8 @@ export class HttpEndpoint implements DaemonObserver<EndpointLegion> {
 
   private routes(): Routes {
     return {
+      page: (res, head) => this.feed.page(res, head),
+      events: (req, res, query) => this.feed.events(req, res, query),
       metrics: async () => ({
         contentType: this.metrics.registry.contentType,
         body: await this.metrics.registry.metrics(),

@@ -1,7 +1,8 @@
 /**
- * The HTTP endpoints: /metrics, /healthz, /readyz and /lord/:legion, on node:http (four GET
- * routes need no framework). Every answer but /metrics is JSON; an unknown path is a 404 and a
- * handler's failure a 500, logged, never a crash.
+ * The HTTP endpoints: /metrics, /healthz, /readyz, /lord/:legion, and the status page / with its
+ * event stream /events, on node:http (a handful of GET routes need no framework). Every answer but
+ * /metrics, / and /events is JSON; an unknown path is a 404 and a handler's failure a 500,
+ * logged, never a crash.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HttpConfig } from '../config/types.js';
@@ -15,6 +16,10 @@ export interface Routes {
   readyz(): { ok: boolean; body: unknown };
   /** null: no such legion */
   lord(legion: string): unknown | null;
+  /** the status page (HTML) */
+  page?(res: ServerResponse, head: boolean): void;
+  /** its Server-Sent Events stream; the handler keeps `res` open */
+  events?(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void;
 }
 
 export interface HttpServerOptions {
@@ -66,6 +71,14 @@ async function handle(o: HttpServerOptions, req: IncomingMessage, res: ServerRes
     });
   }
   const path = pathOf(req.url);
+  if (path === '/' && o.routes.page) return o.routes.page(res, req.method === 'HEAD');
+  if (path === '/events' && o.routes.events) {
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store' });
+      return void res.end();
+    }
+    return o.routes.events(req, res, new URL(req.url ?? '/', 'http://localhost').searchParams);
+  }
   if (path === '/metrics') {
     const m = await o.routes.metrics();
     res.writeHead(200, { 'Content-Type': m.contentType, 'Cache-Control': 'no-store' });

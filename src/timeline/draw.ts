@@ -84,7 +84,9 @@ export interface Timeline {
   markerLines: number;
   spanColour: string;
   legend: LegendItem[];
-  /** default: enough rows of six for the legend */
+  /** legend items per row, 170 px apart; default 6 */
+  legendColumns?: number;
+  /** default: enough rows for the legend */
   legendRows?: number;
 }
 
@@ -125,7 +127,8 @@ export function drawTimeline(tl: Timeline): string {
   const plotH = tl.lanes.length * (rowH + gap);
   const x = (t: number) => left + ((Math.max(start, Math.min(t, end)) - start) / (end - start)) * plotW;
   const legendTop = top + plotH + 40;
-  const legendRows = tl.legendRows ?? Math.ceil(tl.legend.length / 6);
+  const cols = tl.legendColumns ?? 6;
+  const legendRows = tl.legendRows ?? Math.ceil(tl.legend.length / cols);
   const height = legendTop + 20 + legendRows * 18 + 10;
   const out: string[] = [];
   out.push(
@@ -191,8 +194,8 @@ export function drawTimeline(tl: Timeline): string {
     );
   }
   tl.legend.forEach((it, i) => {
-    const lx = left + (i % 6) * 170;
-    const ly = legendTop + Math.floor(i / 6) * 18;
+    const lx = left + (i % cols) * 170;
+    const ly = legendTop + Math.floor(i / cols) * 18;
     out.push(
       `<rect x="${lx}" y="${ly}" width="14" height="12" fill="${it.swatch}" stroke="#666" stroke-width="0.5"/>`,
       `<text x="${lx + 19}" y="${ly + 10}">${esc(it.text)}</text>`,

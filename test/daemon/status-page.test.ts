@@ -1,0 +1,137 @@
+/**
+ * The status page in a real browser: headless Debian Chromium driven by puppeteer-core, against
+ * a 3-node legion of real legiond processes on loopback (UDP 45000-45002, HTTP 45010-45012).
+ * The page must show the lord, then after a SIGKILL of the lord's legiond show the new one and
+ * the lord change in its timeline, without a reload. A screenshot of each state is kept in
+ * test-artifacts/ (git-ignored).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab, ROOT } from '../helpers/procs.js';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+let lab: Lab | null = null;
+let browser: Browser | null = null;
+let profile: string | null = null;
+afterEach(async () => {
+  await browser?.close().catch(() => undefined);
+  browser = null;
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  profile = null;
+  await lab?.cleanup();
+  lab = null;
+});
+
+function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`chromium is missing (${CHROMIUM}): the status page test needs it (.ci/run installs it)`);
+  }
+}
+
+async function launch(): Promise<Browser> {
+  requireChromium();
+  profile = mkdtempSync(join(tmpdir(), 'legiond-chromium-'));
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    // root in a container: Chromium's sandbox needs user namespaces it may not get
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+    headless: true,
+    userDataDir: profile,
+    timeout: 30_000,
+  });
+}
+
+const lordShown = (page: Page) =>
+  page.$eval('section[data-legion="web"] .lord', (el) => el.textContent?.trim() ?? '');
+
+/** polls the page until `f` holds, bounded; the page is never reloaded here */
+async function waitInPage(page: Page, f: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await f().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the page to show ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('the status page in Chromium', () => {
+  it('shows the lord, and the new lord after a SIGKILL failover, without a reload', async () => {
+    lab = new Lab();
+    const http = (i: number) => 45010 + i;
+    const nodes = await lab.legion(45000, 3, (i) => ['--http', `127.0.0.1:${http(i)}`, '--on', 'lord=true']);
+    browser = await launch();
+    const page = await browser.newPage();
+    // a phone-sized window first (isMobile stays off: switching it later would reload the page)
+    await page.setViewport({ width: 412, height: 915 });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    let navigations = 0;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
+    // n1 is watched: it stays up through the failover
+    await page.goto(`http://127.0.0.1:${http(0)}/`, { waitUntil: 'load', timeout: 15_000 });
+    expect(navigations).toBe(1);
+    expect(await page.title()).toMatch(/^legiond on /);
+    expect(await lordShown(page)).toBe('n3');
+    await waitInPage(
+      page,
+      () => page.$eval('#conn', (el) => el.textContent === 'live'),
+      'the event stream connected',
+    );
+    // a marker only this document carries: a reload would lose it
+    await page.evaluate(() => {
+      (window as unknown as { legiondMarker: string }).legiondMarker = 'still here';
+    });
+    const timeline = () => page.$eval('section[data-legion="web"] .timeline svg', (el) => el.outerHTML);
+    const before = await timeline();
+    expect(before).toContain('lord n3 e1');
+    expect(before).not.toContain('lord n2 e2');
+    const members = await page.$$eval('section[data-legion="web"] table.members tbody tr', (rows) =>
+      rows.map((r) => r.querySelector('td')?.textContent ?? ''),
+    );
+    expect(members.map((m) => m.split(' ')[0]).sort()).toEqual(['n1', 'n2', 'n3']);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-before.png'), fullPage: true });
+    // readable on a phone: the page itself does not scroll sideways (wide tables scroll inside)
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    nodes[2]!.kill('SIGKILL');
+    await waitInPage(page, async () => (await lordShown(page)) === 'n2', 'n2 as the lord');
+    expect(await page.$eval('section[data-legion="web"] .epoch', (el) => el.textContent)).toBe('2');
+    await waitInPage(
+      page,
+      async () => (await timeline()).includes('lord n2 e2'),
+      'the lord change in the timeline',
+    );
+    await waitInPage(
+      page,
+      () => page.$eval('#log', (el) => el.textContent?.includes('lord n2 e2') ?? false),
+      'the lord change in the event list',
+    );
+    // n3 leaves n1's view once its silence passes the tolerance
+    await waitInPage(page, async () => (await timeline()).includes('n3 left'), 'n3 leaving');
+
+    expect(navigations).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { legiondMarker?: string }).legiondMarker)).toBe(
+      'still here',
+    );
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-after.png'), fullPage: true });
+    expect(existsSync(join(ARTIFACTS, 'status-page-after.png'))).toBe(true);
+    // the same document on a desktop-sized window: no horizontal scrolling of the whole page
+    await page.setViewport({ width: 1280, height: 900 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-desktop.png'), fullPage: true });
+    expect(navigations).toBe(1);
+  }, 90_000);
+});
