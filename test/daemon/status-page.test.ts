@@ -50,7 +50,7 @@ const lordShown = (page: Page) =>
   page.$eval('section[data-legion="web"] .lord', (el) => el.textContent?.trim() ?? '');
 
 /** polls the page until `f` holds, bounded; the page is never reloaded here */
-async function waitInPage(page: Page, f: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
+async function waitFor(f: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await f().catch(() => false)) return;
@@ -82,15 +82,10 @@ describe('the status page in Chromium', () => {
     expect(navigations).toBe(1);
     expect(await page.title()).toMatch(/^legiond on /);
     expect(await lordShown(page)).toBe('n3');
-    await waitInPage(
-      page,
-      () => page.$eval('#conn', (el) => el.textContent === 'live'),
-      'the event stream connected',
-    );
+    await waitFor(() => page.$eval('#conn', (el) => el.textContent === 'live'), 'the event stream connected');
     // a marker only this document carries: a reload would lose it
-    await page.evaluate(() => {
-      (window as unknown as { legiondMarker: string }).legiondMarker = 'still here';
-    });
+    // expressions as strings: this file is type-checked without the DOM library
+    await page.evaluate('window.legiondMarker = "still here"');
     const timeline = () => page.$eval('section[data-legion="web"] .timeline svg', (el) => el.outerHTML);
     const before = await timeline();
     expect(before).toContain('lord n3 e1');
@@ -102,35 +97,28 @@ describe('the status page in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-before.png'), fullPage: true });
     // readable on a phone: the page itself does not scroll sideways (wide tables scroll inside)
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
 
     nodes[2]!.kill('SIGKILL');
-    await waitInPage(page, async () => (await lordShown(page)) === 'n2', 'n2 as the lord');
+    await waitFor(async () => (await lordShown(page)) === 'n2', 'n2 as the lord');
     expect(await page.$eval('section[data-legion="web"] .epoch', (el) => el.textContent)).toBe('2');
-    await waitInPage(
-      page,
-      async () => (await timeline()).includes('lord n2 e2'),
-      'the lord change in the timeline',
-    );
-    await waitInPage(
-      page,
+    await waitFor(async () => (await timeline()).includes('lord n2 e2'), 'the lord change in the timeline');
+    await waitFor(
       () => page.$eval('#log', (el) => el.textContent?.includes('lord n2 e2') ?? false),
       'the lord change in the event list',
     );
     // n3 leaves n1's view once its silence passes the tolerance
-    await waitInPage(page, async () => (await timeline()).includes('n3 left'), 'n3 leaving');
+    await waitFor(async () => (await timeline()).includes('n3 left'), 'n3 leaving');
 
     expect(navigations).toBe(1);
-    expect(await page.evaluate(() => (window as unknown as { legiondMarker?: string }).legiondMarker)).toBe(
-      'still here',
-    );
-    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+    expect(await page.evaluate('window.legiondMarker')).toBe('still here');
+    expect(await page.evaluate('performance.getEntriesByType("navigation").length')).toBe(1);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-after.png'), fullPage: true });
     expect(existsSync(join(ARTIFACTS, 'status-page-after.png'))).toBe(true);
     // the same document on a desktop-sized window: no horizontal scrolling of the whole page
     await page.setViewport({ width: 1280, height: 900 });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-desktop.png'), fullPage: true });
     expect(navigations).toBe(1);
   }, 90_000);
