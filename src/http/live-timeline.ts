@@ -123,15 +123,20 @@ export function liveTimelineSvg(i: LiveTimelineInput): string {
       first?.kind === 'node-left' ||
       (first === undefined && live.has(uuid));
     let t0 = from;
+    // before its first join a member is simply not drawn; after a leave it is drawn as gone
+    let left = false;
     const segments: Segment[] = [];
+    const upTo = (t: number) => {
+      if (t > t0 && (present || left)) segments.push({ from: t0, to: t, fill: present ? PRESENT : DOWN });
+    };
     for (const e of evs) {
       const t = Math.max(from, e.at);
-      if (t > t0) segments.push({ from: t0, to: t, fill: present ? PRESENT : DOWN });
+      upTo(t);
       present = e.kind === 'node-joined';
-      t0 = t;
+      left ||= e.kind === 'node-left';
+      t0 = Math.max(t0, t);
     }
-    if (end > t0 && (present || evs.length > 0))
-      segments.push({ from: t0, to: end, fill: present ? PRESENT : DOWN });
+    upTo(end);
     laneOf.set(uuid, lanes.length);
     lanes.push({ label: names.get(uuid) ?? uuid.slice(0, 8), segments });
   }
