@@ -49,7 +49,7 @@ const program = new Command('legiond')
   .option('--bind <addr:port>', 'address and port to listen on')
   .option(
     '--http <addr:port>',
-    'serve /metrics, /healthz, /readyz and /lord/NAME here (loopback unless a token is given)',
+    'serve the status page /, /events, /metrics, /healthz, /readyz and /lord/NAME here (loopback unless a token is given)',
   )
   .option('--http-token-file <file>', 'a 0600 file holding the bearer token every HTTP request must carry')
   .option('--peer <host:port>', 'unicast peer, also a seed to learn the others through (repeatable)', collect)
