@@ -30,7 +30,7 @@ function render(page: string): string {
   expect(r.status, r.stderr).toBe(0);
   expect(r.stderr).toBe('');
   // overstrike bold and underline, should a pager setting leave them in
-  return r.stdout.replace(/.\x08/g, '');
+  return r.stdout.replace(new RegExp(`.${String.fromCharCode(8)}`, 'g'), '');
 }
 
 function sections(text: string): string[] {
@@ -56,10 +56,10 @@ function schemaKeys(): string[] {
   const walk = (s: unknown, path: string): void => {
     const def = (s as { _zod?: { def: Record<string, unknown> } })._zod?.def;
     if (!def) return;
-    if (def.type === 'pipe') return walk(def.in, path);
-    if (['optional', 'default', 'nullable', 'prefault'].includes(def.type as string))
-      return walk(def.innerType, path);
-    if (def.type === 'array') return walk(def.element, `${path}[]`);
+    if (def.type === 'pipe') walk(def.in, path);
+    else if (['optional', 'default', 'nullable', 'prefault'].includes(def.type as string))
+      walk(def.innerType, path);
+    else if (def.type === 'array') walk(def.element, `${path}[]`);
     if (def.type !== 'object') return;
     for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) {
       const p = path ? `${path}.${k}` : k;
