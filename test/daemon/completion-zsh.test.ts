@@ -62,7 +62,7 @@ describe('legionctl completion zsh', () => {
       [
         '-f',
         '-c',
-        'autoload -U compinit && compinit -u -D && source "$1" && whence -w _legionctl && print -r -- "${_comps[legionctl]}"',
+        'autoload -U compinit && compinit -u -D && source "$1" && whence -w _legionctl && print -r -- "$_comps[legionctl]"',
         'zsh',
         scriptFile,
       ],
