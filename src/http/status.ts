@@ -5,8 +5,8 @@
  *
  * The SVG is rendered here rather than in the browser so the drawing code stays one TypeScript
  * module run by Node, with no bundle to build or serve and no second copy to drift; the page's
- * script only swaps fragments in. A timeline is re-rendered when its legion's history changed,
- * or every AXIS_MS for the moving time axis, and sent only then.
+ * script only swaps fragments in. A timeline is re-rendered when its legion's history changed
+ * (at most once a second) or every AXIS_MS for the moving time axis, and sent only then.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
@@ -45,6 +45,8 @@ export interface StatusFeedOptions {
 
 export const MAX_CLIENTS = 32;
 const AXIS_MS = 10_000;
+/** a legion that flaps gets its timeline re-drawn and re-sent at most this often */
+const REDRAW_MS = 1000;
 /** several events in a burst (a failover) make one status update */
 const COALESCE_MS = 100;
 
@@ -267,7 +269,8 @@ export class StatusFeed {
     const now = this.wall();
     const entries = this.history.entries(f.legion.name);
     const seq = entries.at(-1)?.seq ?? 0;
-    if (f.svg !== null && !fresh && seq === f.svgSeq && now - f.svgAt < AXIS_MS) return f.svg;
+    const age = now - f.svgAt;
+    if (f.svg !== null && !fresh && (seq === f.svgSeq ? age < AXIS_MS : age < REDRAW_MS)) return f.svg;
     f.svg = liveTimelineSvg({
       legion: f.legion.name,
       self: s.self,

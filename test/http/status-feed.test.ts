@@ -199,11 +199,16 @@ describe('status page and event stream', () => {
       () => s1.frames().some((f) => f.event === 'status' && JSON.parse(f.data!).legions[0].lord === null),
       'a status without a lord',
     );
-    const last = s1
-      .frames()
-      .filter((f) => f.event === 'status')
-      .at(-1)!;
-    expect(JSON.parse(last.data!).legions[0].svg).toContain('lord a e2');
+    // the timeline follows too (re-drawn at most once a second, so it may take a refresh)
+    await until(
+      () =>
+        s1
+          .frames()
+          .some(
+            (f) => f.event === 'status' && (JSON.parse(f.data!).legions[0].svg ?? '').includes('lord a e2'),
+          ),
+      'a timeline with the lord change',
+    );
 
     // a browser reconnecting after e2 gets e3 only: the header wins over the page's ?since=
     const s2 = open(PORT, `/events?since=${since}`, { 'Last-Event-ID': e2.id });
