@@ -196,7 +196,11 @@ export class StatusFeed {
     const header = req.headers['last-event-id'];
     const asked = typeof header === 'string' ? header : query.get('since');
     const seen = seenSeq(asked, this.boot);
-    const { entries, complete } = this.history.since(seen ?? 0);
+    const after = this.history.since(seen ?? 0);
+    // without a usable id, or with a hole after it, the reader's record is not ours to extend:
+    // it starts over with everything kept
+    const fresh = seen === null || !after.complete;
+    const entries = fresh ? this.history.since(0).entries : after.entries;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -207,8 +211,7 @@ export class StatusFeed {
     req.socket.setTimeout(0);
     res.socket?.setNoDelay(true);
     let first = sseFrame({ data: '', event: 'hello', retry: 2000 });
-    // without a usable id the reader's record is not ours to extend: it starts over
-    if (seen === null || !complete) first += sseFrame({ event: 'reset', data: '' });
+    if (fresh) first += sseFrame({ event: 'reset', data: '' });
     for (const e of entries) first += this.entryFrame(e);
     first += sseFrame({ event: 'status', data: JSON.stringify(this.status(true)) });
     this.hub.add(res, first);

@@ -4,14 +4,16 @@
  * id from another boot, the bound on open streams, no client left behind on disconnect, and the
  * bearer token on both paths.
  */
+import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { type ClientRequest, type IncomingMessage, request } from 'node:http';
+import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PublicEvent } from '../../src/daemon/legion-host.js';
 import type { WorkEvent } from '../../src/daemon/legion-work.js';
 import { createLogger } from '../../src/daemon/logger.js';
 import { HttpEndpoint } from '../../src/http/endpoint.js';
-import { MAX_CLIENTS } from '../../src/http/status.js';
+import { History } from '../../src/http/history.js';
+import { MAX_CLIENTS, StatusFeed } from '../../src/http/status.js';
 import type { EndpointLegion } from '../../src/http/tracked.js';
 import type { LegionView, MemberInfo } from '../../src/legion/types.js';
 import { get } from '../helpers/http.js';
@@ -246,5 +248,67 @@ describe('status page and event stream', () => {
     await until(() => endpoint!.feed.clients === MAX_CLIENTS - 1, 'one stream to close');
     const again = open(PORT, '/events', auth);
     expect((await again.opened).statusCode).toBe(200);
+  });
+});
+
+describe('StatusFeed replay', () => {
+  /** enough of a ServerResponse for the feed */
+  class FakeRes extends EventEmitter {
+    text = '';
+    status = 0;
+    writableLength = 0;
+    socket = null;
+    writeHead(status: number) {
+      this.status = status;
+      return this;
+    }
+    write(c: string) {
+      this.text += c;
+      return true;
+    }
+    end(c?: string) {
+      if (c) this.text += c;
+      this.emit('close');
+    }
+  }
+  const req = (lastEventId?: string) =>
+    ({
+      headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+      socket: { setTimeout: () => undefined },
+    }) as unknown as IncomingMessage;
+  const ids = (r: FakeRes) => [...r.text.matchAll(/^id: \w+-(\d+)$/gm)].map((m) => Number(m[1]));
+
+  it('starts a reader over when what followed its id fell out of the ring', () => {
+    let now = 0;
+    const history = new History({ capacity: 3, now: () => now });
+    const feed = new StatusFeed({ history, boot: 'b0', wall: () => now });
+    const legion = new FakeLegion();
+    feed.follow(legion as unknown as EndpointLegion);
+    try {
+      for (let i = 0; i < 5; i++) {
+        now += 10;
+        legion.lordIs(i % 2 ? legion.a : legion.b);
+      }
+      // kept: 3, 4, 5. A reader at 3 missed nothing that was dropped
+      const upToDate = new FakeRes();
+      feed.events(req('b0-3'), upToDate as unknown as ServerResponse, new URLSearchParams());
+      expect(upToDate.status).toBe(200);
+      expect(ids(upToDate)).toEqual([4, 5]);
+      expect(upToDate.text).not.toContain('event: reset');
+      // a reader at 1 missed 2, gone: reset, then all that is kept
+      const behind = new FakeRes();
+      feed.events(req('b0-1'), behind as unknown as ServerResponse, new URLSearchParams());
+      expect(behind.text.indexOf('event: reset')).toBeGreaterThan(-1);
+      expect(ids(behind)).toEqual([3, 4, 5]);
+      // ?since= counts when the header is absent (an EventSource's first connection)
+      const first = new FakeRes();
+      feed.events(req(), first as unknown as ServerResponse, new URLSearchParams('since=b0-4'));
+      expect(ids(first)).toEqual([5]);
+      expect(feed.clients).toBe(3);
+      for (const r of [upToDate, behind, first]) r.emit('close');
+      expect(feed.clients).toBe(0);
+    } finally {
+      feed.close();
+    }
   });
 });
