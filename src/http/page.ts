@@ -108,6 +108,9 @@ const SCRIPT = `(() => {
   const log = document.getElementById('log');
   const conn = document.getElementById('conn');
   const since = document.body.dataset.since;
+  // on a narrow screen the timeline scrolls: keep its newest end, where things happen, in view
+  const toNow = (t) => { t.scrollLeft = t.scrollWidth; };
+  for (const t of document.querySelectorAll('.timeline')) toNow(t);
   const es = new EventSource('events' + (since ? '?since=' + encodeURIComponent(since) : ''));
   es.onopen = () => { conn.textContent = 'live'; conn.className = 'live'; };
   es.onerror = () => { conn.textContent = 'reconnecting'; conn.className = 'down'; };
@@ -127,7 +130,12 @@ const SCRIPT = `(() => {
       seen.add(l.name);
       const s = sectionOf(l.name);
       s.querySelector('.summary').innerHTML = l.summary;
-      if (typeof l.svg === 'string') s.querySelector('.timeline').innerHTML = l.svg;
+      if (typeof l.svg === 'string') {
+        const t = s.querySelector('.timeline');
+        const atEnd = t.scrollLeft + t.clientWidth >= t.scrollWidth - 4;
+        t.innerHTML = l.svg;
+        if (atEnd) toNow(t);
+      }
     }
     for (const s of [...root.children]) if (!seen.has(s.dataset.legion)) s.remove();
     document.getElementById('empty').hidden = d.legions.length > 0;
