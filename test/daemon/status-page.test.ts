@@ -90,10 +90,17 @@ describe('the status page in Chromium', () => {
     const before = await timeline();
     expect(before).toContain('lord n3 e1');
     expect(before).not.toContain('lord n2 e2');
-    const members = await page.$$eval('section[data-legion="web"] table.members tbody tr', (rows) =>
-      rows.map((r) => r.querySelector('td')?.textContent ?? ''),
-    );
-    expect(members.map((m) => m.split(' ')[0]).sort()).toEqual(['n1', 'n2', 'n3']);
+    const members = async () =>
+      (
+        await page.$$eval('section[data-legion="web"] table.members tbody tr', (rows) =>
+          rows.map((r) => r.querySelector('td')?.textContent ?? ''),
+        )
+      )
+        .map((m) => m.split(' ')[0])
+        .sort()
+        .join(',');
+    // n1 and n2 start together, so n1 may hear n2 a moment after the page first loads
+    await waitFor(async () => (await members()) === 'n1,n2,n3', 'all three members');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-before.png'), fullPage: true });
     // readable on a phone: the page itself does not scroll sideways (wide tables scroll inside)
