@@ -49,12 +49,18 @@ async function launch(): Promise<Browser> {
 const lordShown = (page: Page) =>
   page.$eval('section[data-legion="web"] .lord', (el) => el.textContent?.trim() ?? '');
 
-/** polls the page until `f` holds, bounded; the page is never reloaded here */
-async function waitFor(f: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
+/** the page as a person reads it, for a failure message */
+let shown: () => Promise<string> = async () => '';
+
+/** polls the page until `f` holds, bounded (generously: the machine is shared); never reloads */
+async function waitFor(f: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await f().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the page to show ${what}`);
+    if (Date.now() > deadline) {
+      const text = await shown().catch((e) => `(page unreadable: ${e})`);
+      throw new Error(`timed out waiting for the page to show ${what}; it shows:\n${text}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -66,6 +72,7 @@ describe('the status page in Chromium', () => {
     const nodes = await lab.legion(45000, 3, (i) => ['--http', `127.0.0.1:${http(i)}`, '--on', 'lord=true']);
     browser = await launch();
     const page = await browser.newPage();
+    shown = () => page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText);
     // a phone-sized window first (isMobile stays off: switching it later would reload the page)
     await page.setViewport({ width: 412, height: 915 });
     const errors: string[] = [];
