@@ -1,9 +1,10 @@
 /**
  * The status page in a real browser: headless Debian Chromium driven by puppeteer-core, against
- * a 3-node legion of real legiond processes on loopback (UDP 45000-45002, HTTP 45010-45012).
- * The page must show the lord, then after a SIGKILL of the lord's legiond show the new one and
- * the lord change in its timeline, without a reload. A screenshot of each state is kept in
- * test-artifacts/ (git-ignored).
+ * real legiond processes on loopback (UDP 45000-45005, HTTP 45010-45013). On a 3-node legion the
+ * page must show the lord, then after a SIGKILL of the lord's legiond show the new one and the
+ * lord change in its timeline, without a reload. On one node restarted under the open page, the
+ * browser must reconnect by itself with Last-Event-ID and start its record over. Screenshots
+ * are kept in test-artifacts/ (git-ignored).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,5 +136,96 @@ describe('the status page in Chromium', () => {
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-desktop.png'), fullPage: true });
     expect(navigations).toBe(1);
+  }, 90_000);
+
+  it('reconnects by itself when its legiond restarts, sending Last-Event-ID, and starts its record over', async () => {
+    lab = new Lab();
+    const port = 45013;
+    const args = lab.nodeArgs({
+      legion: 'web',
+      base: 45004,
+      i: 0,
+      n: 2,
+      valor: 100,
+      extra: [
+        '--insecure',
+        '--http',
+        `127.0.0.1:${port}`,
+        '--state-dir',
+        lab.path('state'),
+        '--interval',
+        '250ms',
+      ],
+    });
+    let daemon = lab.legiond('n1', args);
+    await daemon.waitEvent('lord', 20_000);
+    browser = await launch();
+    const page = await browser.newPage();
+    shown = () => page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText);
+    // the headers as sent on the wire (the browser adds Last-Event-ID below the page's view)
+    const streams: { lastEventId: string | undefined }[] = [];
+    // the two CDP events of a request come in either order
+    const urls = new Map<string, string>();
+    const sent = new Map<string, Record<string, string>>();
+    const match = (id: string) => {
+      const url = urls.get(id);
+      const h = sent.get(id);
+      if (url === undefined || h === undefined) return;
+      urls.delete(id);
+      sent.delete(id);
+      if (new URL(url).pathname === '/events') streams.push({ lastEventId: h['last-event-id'] });
+    };
+    const cdp = await page.createCDPSession();
+    await cdp.send('Network.enable');
+    cdp.on('Network.requestWillBeSent', (e) => {
+      urls.set(e.requestId, e.request.url);
+      match(e.requestId);
+    });
+    cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+      sent.set(
+        e.requestId,
+        Object.fromEntries(Object.entries(e.headers).map(([k, v]) => [k.toLowerCase(), String(v)])),
+      );
+      match(e.requestId);
+    });
+    let navigations = 0;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
+    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load', timeout: 15_000 });
+    const log = () => page.$eval('#log', (el) => el.textContent ?? '');
+    const conn = () => page.$eval('#conn', (el) => el.textContent ?? '');
+    await waitFor(async () => (await conn()) === 'live', 'the stream connected');
+    expect(await lordShown(page)).toBe('n1');
+    expect(await log()).toContain('lord n1 e1');
+    await page.evaluate('window.legiondMarker = "still here"');
+    // the first connection resumes from the page itself (?since=), with no header
+    expect(streams).toEqual([{ lastEventId: undefined }]);
+
+    daemon.kill('SIGTERM');
+    await daemon.exited;
+    await waitFor(async () => (await conn()) === 'reconnecting', 'the lost connection');
+    // the newest event the page got before the stream ended (the lordship's end, say)
+    const lastId = await page.$eval('#log li', (li) => li.getAttribute('data-seq'));
+    expect(Number(lastId)).toBeGreaterThan(1);
+    // the same node again: a new process (new boot of its event ids); the state dir keeps the epoch
+    daemon = lab.legiond('n1-again', args);
+    await daemon.waitEvent('lord', 20_000);
+    await waitFor(
+      async () => (await conn()) === 'live' && (await log()).includes('lord n1 e2'),
+      'the new lordship',
+    );
+    // the old record was dropped (reset), not mixed with the new boot's
+    expect(await log()).not.toContain('lord n1 e1');
+    expect(await page.$eval('section[data-legion="web"] .epoch', (el) => el.textContent)).toBe('2');
+    expect(await page.$eval('section[data-legion="web"] .timeline svg', (el) => el.outerHTML)).toContain(
+      'lord n1 e2',
+    );
+    // the browser's own reconnects named the last event it had seen
+    expect(streams.length).toBeGreaterThanOrEqual(2);
+    for (const s of streams.slice(1)) expect(s.lastEventId).toMatch(new RegExp(`^[0-9a-z]+-${lastId}$`));
+    expect(navigations).toBe(1);
+    expect(await page.evaluate('window.legiondMarker')).toBe('still here');
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-reconnected.png'), fullPage: true });
   }, 90_000);
 });
