@@ -29,6 +29,8 @@ export type HistoryEntry = HistoryBody & {
 export interface Before {
   /** undefined: no lord change was ever evicted (the ring holds the whole story) */
   lord?: { uuid: string; name: string } | null;
+  /** the epoch that lord change named */
+  lordEpoch?: string;
   /** members present when the oldest kept entry happened, as far as evicted joins tell */
   present: Map<string, string>;
 }
@@ -172,7 +174,10 @@ export class History {
 
   private evicted(b: Before, e: HistoryEntry): void {
     this.lost = Math.max(this.lost, e.seq);
-    if (e.kind === 'lord-changed') b.lord = e.lord;
+    if (e.kind === 'lord-changed') {
+      b.lord = e.lord;
+      b.lordEpoch = e.epoch;
+    }
     // only members still present are worth remembering, so this stays as small as the membership
     else if (e.kind === 'node-joined') b.present.set(e.member.uuid, e.member.name);
     else if (e.kind === 'node-left') b.present.delete(e.member.uuid);

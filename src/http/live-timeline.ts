@@ -76,7 +76,7 @@ export function liveTimelineSvg(i: LiveTimelineInput): string {
   const bandsBy: { uuid: string; name: string; epoch: string; from: number; to: number }[] = [];
   const spans: Span[] = [];
   let lord = i.before.lord ?? null;
-  let lordEpoch = '?';
+  let lordEpoch = i.before.lordEpoch ?? '?';
   let since = from;
   const lordNames = new Map<string, string>();
   const close = (t: number) => {
@@ -102,11 +102,13 @@ export function liveTimelineSvg(i: LiveTimelineInput): string {
   for (const e of i.entries) {
     if (e.kind !== 'node-joined' && e.kind !== 'node-left') continue;
     names.set(e.member.uuid, e.member.name);
-    events.set(e.member.uuid, [...(events.get(e.member.uuid) ?? []), e]);
+    const list = events.get(e.member.uuid);
+    if (list) list.push(e);
+    else events.set(e.member.uuid, [e]);
   }
   const live = new Set(i.members.map((m) => m.uuid));
   for (const m of i.members) names.set(m.uuid, m.name);
-  // self first, then the live members by name, then those gone, newest first
+  // self first, then the live members by name, then those gone, by name
   const order = [...names.keys()].sort((a, b) => {
     if (a === i.self.uuid || b === i.self.uuid) return a === i.self.uuid ? -1 : 1;
     if (live.has(a) !== live.has(b)) return live.has(a) ? -1 : 1;

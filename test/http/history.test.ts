@@ -59,6 +59,7 @@ describe('History', () => {
     expect(h.entries('web')).toEqual([]);
     const b = h.before('web');
     expect(b.lord).toEqual(m('b'));
+    expect(b.lordEpoch).toBe('1');
     // a left: only members still present are remembered
     expect([...b.present]).toEqual([['uuid-b', 'b']]);
   });

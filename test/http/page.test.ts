@@ -121,7 +121,7 @@ describe('the live timeline', () => {
     windowMs: HOUR,
     startedAt: now - 5 * HOUR,
     entries,
-    before: { lord: b, present: new Map([['u-c', 'c<']]) },
+    before: { lord: b, lordEpoch: '2', present: new Map([['u-c', 'c<']]) },
     members: [a, b],
   });
 
@@ -135,6 +135,8 @@ describe('the live timeline', () => {
 
   it('bands each lordship on its lane, shades the time without a lord, marks every event', () => {
     expect(svg).toContain('<title>b lord, epoch 4</title>');
+    // the lordship that began before the kept history, with the epoch its evicted change named
+    expect(svg).toContain('<title>b lord, epoch 2</title>');
     expect(svg).toContain('<title>c&lt; lord, epoch 3</title>');
     expect(svg).toContain('<title>no lord known</title>');
     for (const m of [
