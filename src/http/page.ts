@@ -113,7 +113,11 @@ const SCRIPT = `(() => {
   for (const t of document.querySelectorAll('.timeline')) toNow(t);
   const es = new EventSource('events' + (since ? '?since=' + encodeURIComponent(since) : ''));
   es.onopen = () => { conn.textContent = 'live'; conn.className = 'live'; };
-  es.onerror = () => { conn.textContent = 'reconnecting'; conn.className = 'down'; };
+  // the browser retries by itself, except after an HTTP error (the daemon full of pages, say)
+  es.onerror = () => {
+    conn.textContent = es.readyState === EventSource.CLOSED ? 'closed: reload to retry' : 'reconnecting';
+    conn.className = 'down';
+  };
   const sectionOf = (name) => {
     for (const s of root.children) if (s.dataset.legion === name) return s;
     const s = document.createElement('section');
