@@ -47,7 +47,13 @@ describe('legiond HTTP endpoints', () => {
     lab = new Lab();
     const http = (i: number) => 48750 + i;
     const nodes = await lab.legion(48700, 3, (i) => ['--http', `127.0.0.1:${http(i)}`, '--on', 'lord=true']);
-    const before2 = await metrics(http(1));
+    // n2 joins once it hears n3; it may hear n1 a moment later
+    const before2 = await eventually(async () => {
+      const m = await metrics(http(1));
+      return sample(m, 'legiond_members', { legion: 'web', role: 'member', state: 'alive' }) === 3
+        ? m
+        : undefined;
+    }, 'three members alive on n2');
     const before3 = await metrics(http(2));
     expect(sample(before3, 'legiond_is_lord', { legion: 'web' })).toBe(1);
     expect(sample(before2, 'legiond_is_lord', { legion: 'web' })).toBe(0);
