@@ -54,8 +54,8 @@ export async function etcdOptions(
     endpoints: c.endpoints,
     prefix: c.prefix,
     legion,
-    // a call that takes longer than a third of the TTL is no use to a renewal
-    callTimeoutMs: Math.max(500, Math.floor(e.ttlMs / 3)),
+    // the core gives a request half the TTL; a call left running longer only holds a connection
+    callTimeoutMs: Math.max(500, Math.floor(e.ttlMs / 2)),
   };
   if (c.tls) {
     o.tls = {
