@@ -69,7 +69,10 @@ describe('EtcdEngineClient on a real etcd', () => {
     await a.release('a', epoch - 1n);
     expect((await a.snapshot()).title).toEqual({ uuid: 'a', epoch });
     await a.release('a', epoch);
-    expect((await a.snapshot()).title).toBeNull();
+    const after = await a.snapshot();
+    expect(after.title).toBeNull();
+    // stood down in the same transaction: no peer sees the title gone with its holder standing
+    expect(after.candidates.find((c) => c.uuid === 'a')?.standing).toBe(false);
     const next = await b.acquire('b', 5000);
     expect(next.ok && next.epoch > epoch).toBe(true);
   });

@@ -57,7 +57,8 @@ function init(params: LegionParams, ctx: Ctx): EngineState {
     holding: false,
     lord: false,
     lordEpoch: 0n,
-    maxEpoch: params.initialEpoch,
+    // the engine's token is the epoch: one persisted from a UDP-mode past says nothing about it
+    maxEpoch: 0n,
     leaseSentMs: Number.NEGATIVE_INFINITY,
     lastRenewMs: Number.NEGATIVE_INFINITY,
     renewFailed: false,
