@@ -63,7 +63,8 @@ async function electFailover(kind: 'clean' | 'crash'): Promise<number> {
       });
       c.stdout?.once('data', () => {
         // the trivial workload: one process that records when it ran
-        const w = spawn('bash', ['-c', 'echo ${EPOCHREALTIME/./}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const script = 'echo $' + '{EPOCHREALTIME/./}';
+        const w = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
         w.stdout?.once('data', (b: Buffer) => elected.set(c, Number(b.toString().trim()) / 1000));
       });
       procs.push(c);
@@ -101,7 +102,12 @@ async function engineLoad(n: number, seconds: number): Promise<{ perNode: number
     for (let i = 0; i < n; i++) {
       const link = new EngineLink(
         'etcd',
-        new EtcdEngineClient({ endpoints: [etcd.endpoint], prefix: '/bench', legion: 'load', callTimeoutMs: 2500 }),
+        new EtcdEngineClient({
+          endpoints: [etcd.endpoint],
+          prefix: '/bench',
+          legion: 'load',
+          callTimeoutMs: 2500,
+        }),
       );
       const params: EngineParams = {
         legion: 'load',
@@ -158,7 +164,9 @@ async function main(): Promise<void> {
   const k = Number(process.argv[2] ?? 5);
   const samples: Record<string, number[]> = {};
   const add = (key: string, v: number) => {
-    (samples[key] ??= []).push(v);
+    const list = samples[key] ?? [];
+    list.push(v);
+    samples[key] = list;
   };
   for (let i = 0; i < k; i++) {
     for (const kind of ['clean', 'crash'] as const) {
@@ -176,9 +184,13 @@ async function main(): Promise<void> {
     row('legiond backend etcd, clean stop (SIGTERM)', summarize(samples['legiond-clean'] ?? [])),
     row('etcdctl elect, clean (SIGINT: resign)', summarize(samples['elect-clean'] ?? [])),
     row('legiond backend etcd, crash (SIGKILL), TTL 2 s', summarize(samples['legiond-crash'] ?? [])),
-    row('etcdctl elect, crash (SIGKILL), session TTL 60 s', summarize(samples['elect-crash'] ?? []), 'no TTL option'),
+    row(
+      'etcdctl elect, crash (SIGKILL), session TTL 60 s',
+      summarize(samples['elect-crash'] ?? []),
+      'no TTL option',
+    ),
   ];
-  console.log('Failover: the fault to the next lord\'s workload\'s first write');
+  console.log("Failover: the fault to the next lord's workload's first write");
   console.log(table(['', 'runs', 'p50', 'p95', 'max', 'notes'], rows));
   const load: string[][] = [];
   for (const n of [3, 50]) {

@@ -38,7 +38,6 @@ export function retryMs(s: EngineState): number {
 function onFailure(st: EStep, kind: RequestKind, error: string): void {
   const { s, now } = st;
   unreachable(st, kind, error);
-  const r = s.release;
   switch (kind) {
     case 'register':
       s.lastRegisterMs = now - ttlOf(s) / 3 + retryMs(s);
