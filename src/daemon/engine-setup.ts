@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { readSecretFile } from '../config/secrets.js';
 import type { EngineConfig, LegionConfig } from '../config/types.js';
-import { type EtcdClientOptions, EtcdEngineClient } from '../engine/etcd.js';
+import type { EtcdClientOptions } from '../engine/etcd.js';
 import { EngineLink } from '../engine/link.js';
 import type { EngineClient } from '../engine/types.js';
 import { LegiondError } from '../errors.js';
@@ -107,8 +107,11 @@ export async function engineClientFor(
 ): Promise<EngineClient> {
   const e = cfg.engine;
   if (e === null) throw new LegiondError('ERR_INTERNAL', `legion ${cfg.name}: backend udp has no engine`);
-  if (e.backend === 'etcd')
+  if (e.backend === 'etcd') {
+    // loaded only here: gRPC and its protobufs cost a UDP-only daemon nothing
+    const { EtcdEngineClient } = await import('../engine/etcd.js');
     return new EtcdEngineClient({ ...(await etcdOptions(cfg.name, e)), onWatchError });
+  }
   await postgresOptions(cfg.name, e);
   throw new LegiondError(
     'ERR_CONFIG',
