@@ -18,7 +18,14 @@ const base: LegionStatus = {
   drainingUntilMs: null,
   phase: 'running',
   members: 3,
-  counters: { packetsSent: 12, packetsReceived: 9, bytesSent: 0, bytesReceived: 0, accepted: 0, rejected: {} },
+  counters: {
+    packetsSent: 12,
+    packetsReceived: 9,
+    bytesSent: 0,
+    bytesReceived: 0,
+    accepted: 0,
+    rejected: {},
+  },
   checks: [],
 };
 
@@ -54,7 +61,14 @@ describe('formatStatus in strong mode', () => {
         {
           ...base,
           backend: 'etcd',
-          engine: { backend: 'etcd', reachable: true, unreachableSince: null, lastError: null, requests: 5, failures: 0 },
+          engine: {
+            backend: 'etcd',
+            reachable: true,
+            unreachableSince: null,
+            lastError: null,
+            requests: 5,
+            failures: 0,
+          },
         },
       ],
     });
