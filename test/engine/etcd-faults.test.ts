@@ -65,8 +65,8 @@ describe('strong mode on etcd: faults, judged from the workloads', () => {
     await judge(L, (s) => s.holder === victim && s.startMs < t0);
   });
 
-  it('SIGSTOP of etcd: no node is lord while it is frozen and each says so; a lord again after SIGCONT', async () => {
-    const L = await make();
+  it('SIGSTOP of etcd: no node is lord while it is frozen and each says so, ready all along; a lord again after SIGCONT', async () => {
+    const L = await legions.make({ daemon: { termMs: 0, graceMs: 1000 }, httpBase: 45120 });
     await L.startAll();
     await L.firstWrite('n3', 0);
     L.etcd.signal('SIGSTOP');
@@ -74,6 +74,7 @@ describe('strong mode on etcd: faults, judged from the workloads', () => {
     // the lord gives up within two thirds of the TTL; wait past the whole TTL
     await sleep(L.ttlMs + 1500);
     const frozen = await Promise.all(['n1', 'n2', 'n3'].map((n) => L.status(n)));
+    const ready = await Promise.all(['n1', 'n2', 'n3'].map((n) => L.readyz(n)));
     const lines = L.w.lines().filter((l) => l.kind === 'daemon' && l.ms > t0 + L.ttlMs);
     L.etcd.signal('SIGCONT');
     for (const s of frozen) {
@@ -82,6 +83,8 @@ describe('strong mode on etcd: faults, judged from the workloads', () => {
       expect(s?.phase).toBe('running');
     }
     expect(lines, 'a daemon ran with etcd frozen for longer than a TTL').toEqual([]);
+    // the title is vacant, the node is not broken: readiness stays up
+    expect(ready).toEqual([200, 200, 200]);
     const tCont = Date.now();
     const back = await L.waitNew((l) => l.kind === 'daemon', tCont, 'a daemon once etcd is back', 20_000);
     console.log(`lord again ${Math.round(back.ms - tCont)} ms after etcd's SIGCONT (on ${back.node})`);

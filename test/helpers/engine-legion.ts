@@ -11,10 +11,11 @@ import { killLeftovers, type NodeYaml, WorkLegion, type WorkLegionInit } from '.
 
 export const ENGINE_TTL_MS = 2000;
 
-function engineYaml(n: NodeYaml, endpoint: string, ttlMs: number): string {
+function engineYaml(n: NodeYaml, endpoint: string, ttlMs: number, httpPort: number | null): string {
   const j = JSON.stringify;
   const out = [
     `control: ${j(n.control)}`,
+    ...(httpPort !== null ? [`http: {listen: 127.0.0.1:${httpPort}}`] : []),
     ...(n.stateDir ? [`state_dir: ${j(n.stateDir)}`] : []),
     'log_level: debug',
     'legions:',
@@ -51,15 +52,26 @@ export class EngineLegion extends WorkLegion {
     readonly etcd: EtcdServer,
     readonly proxies: Map<string, TcpProxy>,
     readonly ttlMs: number,
+    /** node i serves /healthz and /readyz on 127.0.0.1:httpBase+i */
+    readonly httpBase: number | null = null,
   ) {
     super(lab, o);
+  }
+
+  /** GET /readyz of a node: its HTTP status */
+  async readyz(name: string): Promise<number> {
+    if (this.httpBase === null) throw new Error('no http configured');
+    const port = this.httpBase + this.nodes.indexOf(this.node(name));
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+    return r.status;
   }
 
   override write(name: string): string {
     const n = this.node(name);
     const proxy = this.proxies.get(name);
     if (!proxy) throw new Error(`no proxy for ${name}`);
-    writeFileSync(n.file, engineYaml(n.spec, proxy.endpoint, this.ttlMs));
+    const http = this.httpBase === null ? null : this.httpBase + this.nodes.indexOf(n);
+    writeFileSync(n.file, engineYaml(n.spec, proxy.endpoint, this.ttlMs, http));
     return n.file;
   }
 
@@ -75,7 +87,9 @@ export function engineLegions() {
   let legion: EngineLegion | null = null;
   const proxies = new Map<string, TcpProxy>();
   return {
-    async make(o: Omit<WorkLegionInit, 'base'> & { ttlMs?: number }): Promise<EngineLegion> {
+    async make(
+      o: Omit<WorkLegionInit, 'base'> & { ttlMs?: number; httpBase?: number },
+    ): Promise<EngineLegion> {
       lab = new Lab('legiond-engine-');
       etcd = new EtcdServer();
       await etcd.start();
@@ -85,7 +99,14 @@ export function engineLegions() {
         await p.start();
         proxies.set(`n${i}`, p);
       }
-      legion = new EngineLegion(lab, { ...o, base: 45100 }, etcd, proxies, o.ttlMs ?? ENGINE_TTL_MS);
+      legion = new EngineLegion(
+        lab,
+        { ...o, base: 45100 },
+        etcd,
+        proxies,
+        o.ttlMs ?? ENGINE_TTL_MS,
+        o.httpBase ?? null,
+      );
       return legion;
     },
     async cleanup(): Promise<void> {
