@@ -64,7 +64,7 @@ describe('legiond with backend etcd', () => {
     await p.ready(20_000);
     const down = await until(() => {
       const s = status(lab!);
-      return s && s.engine && !s.engine.reachable ? s : null;
+      return s?.engine && !s.engine.reachable ? s : null;
     }, 'status to say the engine is unreachable');
     expect(down.lord).toBeNull();
     expect(down.engine?.lastError).toBeTruthy();
