@@ -60,7 +60,7 @@ export class ChannelWatcher {
     this.listeners.clear();
     this.generation++;
     clearTimeout(this.retry);
-    clearInterval(this.heartbeat);
+    clearTimeout(this.heartbeat);
     this.drop();
   }
 
@@ -99,21 +99,27 @@ export class ChannelWatcher {
       this.failures = 0;
       if (this.listenedOnce) this.reconnects++;
       this.listenedOnce = true;
-      this.heartbeat = setInterval(() => this.beat(gen, client), this.timing.heartbeatMs);
+      this.scheduleBeat(gen, client);
       this.fire();
     }, down);
   }
 
-  private beat(gen: number, client: Client): void {
-    withDeadline(client.query('SELECT 1'), this.timing.timeoutMs, 'watch heartbeat', this.where).catch(() =>
-      this.down(gen),
-    );
+  /** one heartbeat at a time: the next is armed when the last has answered */
+  private scheduleBeat(gen: number, client: Client): void {
+    this.heartbeat = setTimeout(() => {
+      withDeadline(client.query('SELECT 1'), this.timing.timeoutMs, 'watch heartbeat', this.where).then(
+        () => {
+          if (gen === this.generation) this.scheduleBeat(gen, client);
+        },
+        () => this.down(gen),
+      );
+    }, this.timing.heartbeatMs);
   }
 
   private down(gen: number): void {
     if (gen !== this.generation) return;
     this.generation++;
-    clearInterval(this.heartbeat);
+    clearTimeout(this.heartbeat);
     this.drop();
     if (this.listeners.size === 0) return;
     const { backoffMinMs, backoffMaxMs, random } = this.timing;

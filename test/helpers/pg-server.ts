@@ -1,15 +1,25 @@
 /**
  * A throwaway PostgreSQL 15 server for tests and benches: its own data directory in a temp dir,
  * 127.0.0.1 on a free random port, the unix socket in the temp dir. initdb and postgres refuse to
- * run as root, so the directory is given to the `postgres` user and both run through
- * `runuser -u postgres --` when we are root.
+ * run as root, so the directory is given to the `postgres` user and both run as that user (the
+ * uid/gid of child_process, as `runuser -u postgres --` would, without a runuser in between:
+ * runuser stops itself when its child is stopped, and would then need waking too).
  *
- * The server runs in its own process group (runuser, the postmaster and every backend), so
- * pause() freezes all of it at once, as a frozen host would: SIGSTOP of the postmaster alone
- * would leave the backends of open connections answering.
+ * pause() freezes the postmaster and every process it started, as a frozen host would: SIGSTOP
+ * of the postmaster alone would leave the backends of open connections answering, and a signal
+ * to its process group misses them too (each backend calls setsid()).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +46,14 @@ export async function freePort(): Promise<number> {
 
 const asRoot = process.getuid?.() === 0;
 
-function asPostgres(cmd: string, args: string[]): [string, string[]] {
-  return asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+/** spawn options that run a child as `postgres` when we are root */
+function asPostgres(): { uid?: number; gid?: number; env: NodeJS.ProcessEnv } {
+  if (!asRoot) return { env: process.env };
+  return {
+    uid: uid('postgres'),
+    gid: gid('postgres'),
+    env: { ...process.env, HOME: '/var/lib/postgresql', USER: 'postgres' },
+  };
 }
 
 export class PgServer {
@@ -68,7 +84,7 @@ export class PgServer {
     const srv = new PgServer(await freePort(), o.settings ?? {});
     try {
       if (asRoot) chownSync(srv.dir, uid('postgres'), gid('postgres'));
-      const [cmd, args] = asPostgres(initdb, [
+      const args = [
         '-D',
         srv.data,
         '-U',
@@ -78,8 +94,8 @@ export class PgServer {
         'UTF8',
         '--no-sync',
         '--no-instructions',
-      ]);
-      execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      ];
+      execFileSync(initdb, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: srv.dir, ...asPostgres() });
       await srv.boot();
       return srv;
     } catch (e) {
@@ -117,13 +133,27 @@ export class PgServer {
   }
 
   pause(): void {
-    this.signalGroup('SIGSTOP');
+    this.signalServer('SIGSTOP');
     this.paused = true;
   }
 
   resume(): void {
-    this.signalGroup('SIGCONT');
+    this.signalServer('SIGCONT');
     this.paused = false;
+  }
+
+  /** the postmaster first (so it forks nothing new), then its children */
+  private signalServer(sig: NodeJS.Signals): void {
+    const pm = this.postmasterPid();
+    if (!pm) throw new Error('postgres is not running');
+    const pids = [pm, ...childrenOf(pm)];
+    for (const pid of sig === 'SIGCONT' ? pids.reverse() : pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // a backend that just exited
+      }
+    }
   }
 
   /** stop (fast: SIGINT; immediate: SIGQUIT, crash-like) and start again on the same port */
@@ -162,9 +192,14 @@ export class PgServer {
     };
     const args = ['-D', this.data, '-p', String(this.port)];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
-    const [cmd, argv] = asPostgres(join(PG_BIN, 'postgres'), args);
     const out = openSync(this.log, 'a');
-    const proc = spawn(cmd, argv, { detached: true, stdio: ['ignore', out, out] });
+    const proc = spawn(join(PG_BIN, 'postgres'), args, {
+      detached: true,
+      stdio: ['ignore', out, out],
+      cwd: this.dir,
+      ...asPostgres(),
+    });
+    closeSync(out);
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const deadline = Date.now() + 30_000;
@@ -211,6 +246,22 @@ export class PgServer {
       return '(no server log)';
     }
   }
+}
+
+function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // the command name may hold spaces and parentheses: ppid is the 2nd field after the last ')'
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppidOf = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppidOf === ppid) out.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 function uid(user: string): number {
