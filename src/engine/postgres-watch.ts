@@ -24,6 +24,8 @@ export interface WatchTiming {
   backoffMaxMs: number;
   /** [0, 1): spreads reconnects of many nodes after a server restart */
   random: () => number;
+  /** told each time the watch connection is lost or cannot be made (the watcher retries) */
+  onError?: (e: Error) => void;
 }
 
 export class ChannelWatcher {
@@ -84,7 +86,7 @@ export class ChannelWatcher {
       },
     });
     this.client = client;
-    const down = () => this.down(gen);
+    const down = (e?: unknown) => this.down(gen, e);
     client.on('error', down);
     client.on('end', down);
     client.on('notification', (n) => {
@@ -111,14 +113,20 @@ export class ChannelWatcher {
         () => {
           if (gen === this.generation) this.scheduleBeat(gen, client);
         },
-        () => this.down(gen),
+        (e: unknown) => this.down(gen, e),
       );
     }, this.timing.heartbeatMs);
   }
 
-  private down(gen: number): void {
+  private down(gen: number, e?: unknown): void {
     if (gen !== this.generation) return;
     this.generation++;
+    const err = e instanceof Error ? e : new Error(`PostgreSQL ${this.where}: the watch connection ended`);
+    try {
+      this.timing.onError?.(err);
+    } catch {
+      // the reporter's own failure must not stop the reconnect
+    }
     clearTimeout(this.heartbeat);
     this.drop();
     if (this.listeners.size === 0) return;

@@ -54,6 +54,8 @@ export interface PostgresEngineOptions {
   watchBackoffMaxMs?: number;
   /** [0, 1) for the backoff's jitter (default Math.random) */
   random?: () => number;
+  /** told when the watch connection is lost or cannot be made; it reconnects by itself */
+  onWatchError?: (e: Error) => void;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -119,6 +121,7 @@ export class PostgresEngine implements EngineClient {
       backoffMinMs: o.watchBackoffMinMs ?? 100,
       backoffMaxMs: o.watchBackoffMaxMs ?? 5000,
       random: o.random ?? Math.random,
+      ...(o.onWatchError ? { onError: o.onWatchError } : {}),
     });
   }
 

@@ -95,7 +95,12 @@ describe('PostgreSQL engine: watch', () => {
 
   it('fires again after the server restarts, and notifications flow on the new connection', async () => {
     const legion = 'restarted';
-    const w = clients.make(legion, { watchBackoffMinMs: 50, watchBackoffMaxMs: 500 });
+    const troubles: Error[] = [];
+    const w = clients.make(legion, {
+      watchBackoffMinMs: 50,
+      watchBackoffMaxMs: 500,
+      onWatchError: (e) => troubles.push(e),
+    });
     const actor = clients.make(legion);
     const seen = counter();
     const stop = w.watch(seen.cb);
@@ -104,6 +109,7 @@ describe('PostgreSQL engine: watch', () => {
     await server.restart('immediate');
     await seen.next('the call after the reconnect', from);
     expect(w.watchReconnects).toBeGreaterThanOrEqual(1);
+    expect(troubles.length).toBeGreaterThanOrEqual(1); // reported, for the daemon's log
     const after = seen.n;
     await until('the actor reconnected', () =>
       actor.register(candidate(uuid(), 'b'), 10_000).then(() => true),
