@@ -62,6 +62,8 @@ export function legionConfig(sc: Scenario, slot: number, n: NodeWork): LegionCon
   return {
     name: sc.name,
     protocol: sc.protocol,
+    backend: 'udp',
+    engine: null,
     valor: n.valor,
     observer: n.observer,
     nodeName: n.name,

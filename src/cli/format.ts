@@ -108,6 +108,13 @@ function formatLegionStatus(s: LegionStatus): string {
     ],
     ['rejected', rejected === '' ? 'none' : rejected],
   ];
+  const e = s.engine;
+  if (e) {
+    const state = e.reachable
+      ? 'reachable'
+      : `UNREACHABLE since ${e.unreachableSince ?? '?'}: no lord (${e.lastError ?? 'no answer'})`;
+    rows.push(['engine', `${e.backend} ${state}; ${e.requests} requests, ${e.failures} failed`]);
+  }
   const l = s.counters.learning;
   if (l) {
     const refused = l.learnRefused > 0 ? `, ${l.learnRefused} refused at the limit` : '';

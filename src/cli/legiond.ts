@@ -46,6 +46,11 @@ const program = new Command('legiond')
   .option('-c, --config <file>', 'YAML configuration file with every legion')
   .option('--legion <name>', 'run one legion from flags: its name')
   .option('--protocol <native|uwsgi>', 'wire protocol')
+  .option('--backend <udp|etcd|postgres>', 'who decides lordship: UDP votes, or an engine (strong mode)')
+  .option('--etcd-endpoint <host:port>', 'etcd endpoint, with --backend etcd (repeatable)', collect)
+  .option('--etcd-prefix <prefix>', 'etcd key prefix (default /legiond)')
+  .option('--postgres-url <url>', 'PostgreSQL connection URL, with --backend postgres')
+  .option('--engine-ttl <duration>', "the engine's lease TTL (default 5s)")
   .option('--bind <addr:port>', 'address and port to listen on')
   .option(
     '--http <addr:port>',

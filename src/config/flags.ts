@@ -17,6 +17,13 @@ const SPECIAL_FLAGS: Record<string, string> = {
   lord_hook_failure: '--lord-hook-failure-stepdown',
 };
 
+const ENGINE_FLAGS: Record<string, string> = {
+  endpoints: '--etcd-endpoint',
+  prefix: '--etcd-prefix',
+  ttl: '--engine-ttl',
+  url: '--postgres-url',
+};
+
 /** The flag that sets a schema key path. */
 export function flagFor(path: KeyPath): string {
   const [top, httpKey, key, sub] = path;
@@ -24,6 +31,8 @@ export function flagFor(path: KeyPath): string {
   if (top !== 'legions') return typeof top === 'string' ? `--${top.replace(/_/g, '-')}` : '';
   if (typeof key !== 'string') return '--legion';
   if (key === 'multicast') return sub === 'group' || sub === undefined ? '--multicast' : `--multicast-${sub}`;
+  if ((key === 'etcd' || key === 'postgres') && typeof sub === 'string')
+    return ENGINE_FLAGS[sub] ?? `--${key}-${sub.replace(/_/g, '-')}`;
   if (key === 'uwsgi') return `--uwsgi-${typeof sub === 'string' ? sub : 'cipher'}`;
   return SPECIAL_FLAGS[key] ?? `--${key.replace(/_/g, '-')}`;
 }
@@ -70,6 +79,8 @@ export function configFromFlags(flags: FlagOptions, opts: { hostname?: () => str
   const legion = {
     name: flags.legion,
     protocol: flags.protocol,
+    backend: flags.backend,
+    ...engineFlags(flags),
     valor: flags.valor,
     role: flags.observer ? 'observer' : undefined,
     node_name: flags.nodeName,
@@ -114,6 +125,15 @@ export function configFromFlags(flags: FlagOptions, opts: { hostname?: () => str
   const resolved = resolveConfig(parsed.data, { baseDir: process.cwd(), ...opts });
   if (Array.isArray(resolved)) throw configError(FLAGS_SOURCE, resolved, flagFor);
   return resolved;
+}
+
+/** --etcd-endpoint, --etcd-prefix, --postgres-url and --engine-ttl as the backend's section */
+function engineFlags(flags: FlagOptions): Record<string, unknown> {
+  const ttl = flags.engineTtl;
+  if (flags.etcdEndpoint !== undefined || flags.etcdPrefix !== undefined)
+    return { etcd: { endpoints: flags.etcdEndpoint ?? [], prefix: flags.etcdPrefix, ttl } };
+  if (flags.postgresUrl !== undefined) return { postgres: { url: flags.postgresUrl, ttl } };
+  return {};
 }
 
 /** Unset flags must look like absent keys, or strict objects would report them as wrong types. */

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { resolveControlRead } from './control-read.js';
+import { resolveEngineFiles } from './engine.js';
 import type { ConfigProblem } from './problems.js';
 import type { ParsedConfig, ParsedLegion } from './schema.js';
 import type { LegionConfig, LegiondConfig } from './types.js';
@@ -86,6 +87,7 @@ function resolveLegion(
     scrollFile,
     secretFile: l.secretFile === undefined ? null : abs(l.secretFile),
     acceptSecretFiles: l.acceptSecretFiles.map(abs),
+    engine: resolveEngineFiles(l.engine, abs),
   };
 }
 

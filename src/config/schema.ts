@@ -9,6 +9,7 @@ import { HOOK_EVENTS, type HookEvent } from '../legion/types.js';
 import { isLoopbackAddress, isMulticastAddress } from './address.js';
 import { controlReadSchema } from './control-read.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
+import { engineConfig, engineRules, etcdSchema, postgresSchema } from './engine.js';
 import {
   Bad,
   MAX_SCROLL_BYTES,
@@ -143,10 +144,13 @@ const legionSchema = z
   .strictObject({
     name: field(parseName),
     protocol: z.enum(['native', 'uwsgi']).default('native'),
+    backend: z.enum(['udp', 'etcd', 'postgres']).default('udp'),
+    etcd: etcdSchema.optional(),
+    postgres: postgresSchema.optional(),
     valor: u64().optional(),
     role: z.enum(['member', 'observer']).default('member'),
     node_name: field(parseName).optional(),
-    bind: field((v) => parseAddress(v, { ipOnly: true, allowPortZero: true })),
+    bind: field((v) => parseAddress(v, { ipOnly: true, allowPortZero: true })).optional(),
     peers: z.array(field((v) => parseAddress(v, { ipOnly: false, allowPortZero: false }))).default([]),
     peer_resolve_interval: duration().default(30_000),
     learn_peers: z.boolean().default(true),
@@ -189,7 +193,9 @@ const legionSchema = z
   })
   .superRefine((l, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (l.peers.length === 0 && !l.multicast)
+    engineRules(l, issue);
+    const udp = l.backend === 'udp';
+    if (udp && l.peers.length === 0 && !l.multicast)
       issue('peers', 'set peers, multicast or both: the legion needs a way to announce');
     if (l.tolerance <= l.interval) issue('tolerance', `must exceed interval (${l.interval}ms)`);
     if (l.scroll !== undefined && l.scroll_file !== undefined)
@@ -199,7 +205,7 @@ const legionSchema = z
       // the uWSGI core follows uWSGI's rules, which have no such events: the hook would never run
       for (const e of ['lord-changed', 'scroll-changed'] as const)
         if ((l.hooks?.[e]?.length ?? 0) > 0) issue('hooks', `${e}: not emitted with protocol uwsgi`);
-    } else {
+    } else if (udp) {
       if (l.secret_file !== undefined && l.insecure)
         issue('insecure', 'set either secret_file or insecure: true, not both');
       if (l.secret_file === undefined && !l.insecure) {
@@ -217,10 +223,13 @@ const legionSchema = z
   .transform((l) => ({
     name: l.name,
     protocol: l.protocol,
+    backend: l.backend,
+    engine: engineConfig(l),
     valor: l.role === 'observer' ? 0n : (l.valor ?? 1n),
     observer: l.role === 'observer',
     nodeName: l.node_name,
-    bind: l.bind,
+    // strong mode opens no UDP socket; the field stays for the shape the UDP side reads
+    bind: l.bind ?? { host: '127.0.0.1', port: 0 },
     peers: l.peers,
     peerResolveIntervalMs: l.peer_resolve_interval,
     learnPeers: l.learn_peers,

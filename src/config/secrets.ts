@@ -54,6 +54,14 @@ export async function checkSecrets(config: LegiondConfig): Promise<void> {
     if (legion.secretFile !== null) files.push([`legions[${i}].secret_file`, legion.secretFile]);
     for (const [j, f] of legion.acceptSecretFiles.entries())
       files.push([`legions[${i}].accept_secret_files[${j}]`, f]);
+    const e = legion.engine;
+    const pw =
+      e?.backend === 'etcd'
+        ? e.etcd.passwordFile
+        : e?.backend === 'postgres'
+          ? e.postgres.passwordFile
+          : null;
+    if (e && pw !== null) files.push([`legions[${i}].${e.backend}.password_file`, pw]);
     for (const [key, file] of files) {
       try {
         await readSecretFile(file);

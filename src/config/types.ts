@@ -5,6 +5,41 @@ import type { HookEvent } from '../legion/types.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export type LegionProtocol = 'native' | 'uwsgi';
+/** who decides lordship: votes over UDP (default), or a distributed engine (strong mode) */
+export type LegionBackend = 'udp' | 'etcd' | 'postgres';
+
+export interface EtcdConfig {
+  /** host:port or http(s)://host:port */
+  endpoints: string[];
+  /** keys live under <prefix>/<legion>/ */
+  prefix: string;
+  /** absolute paths */
+  tls: { caFile: string; certFile: string | null; keyFile: string | null } | null;
+  username: string | null;
+  /** absolute path of a 0600 file; read with readSecretFile */
+  passwordFile: string | null;
+}
+
+export interface PostgresConfig {
+  url: string | null;
+  host: string | null;
+  port: number;
+  database: string | null;
+  user: string | null;
+  /** absolute path of a 0600 file; read with readSecretFile */
+  passwordFile: string | null;
+  tls: {
+    caFile: string | null;
+    certFile: string | null;
+    keyFile: string | null;
+    rejectUnauthorized: boolean;
+  } | null;
+}
+
+/** strong mode: the engine and the TTL of the registration and of the title, as it judges them */
+export type EngineConfig =
+  | { backend: 'etcd'; ttlMs: number; etcd: EtcdConfig }
+  | { backend: 'postgres'; ttlMs: number; postgres: PostgresConfig };
 
 /** A host (IP literal or DNS name, IPv6 without brackets) and a port. */
 export interface HostPort {
@@ -53,6 +88,9 @@ export interface UwsgiOptions {
 export interface LegionConfig {
   name: string;
   protocol: LegionProtocol;
+  backend: LegionBackend;
+  /** null with backend udp */
+  engine: EngineConfig | null;
   valor: bigint;
   /** role: observer: hears the legion and knows the lord, never votes, stands or counts */
   observer: boolean;
@@ -137,6 +175,13 @@ export interface FlagOptions {
   /** legion name */
   legion?: string;
   protocol?: string;
+  backend?: string;
+  /** repeatable */
+  etcdEndpoint?: string[];
+  etcdPrefix?: string;
+  /** the engine's TTL (etcd or postgres) */
+  engineTtl?: string;
+  postgresUrl?: string;
   valor?: string | number;
   nodeName?: string;
   bind?: string;

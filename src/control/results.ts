@@ -51,6 +51,16 @@ export interface LegionStatus {
     };
   };
   checks: CheckStatus[];
+  /** strong mode only: the backend (etcd, postgres) and whether it answers */
+  backend?: string;
+  engine?: {
+    backend: string;
+    reachable: boolean;
+    unreachableSince: string | null;
+    lastError: string | null;
+    requests: number;
+    failures: number;
+  };
 }
 
 export interface StatusResult {

@@ -267,6 +267,14 @@ export class Daemon {
       );
       return false;
     }
+    if (nl.backend !== h.cfg.backend || !isDeepStrictEqual(nl.engine, h.cfg.engine)) {
+      log.error(
+        { legion: h.name, backend: h.cfg.backend, configured: nl.backend },
+        `SIGHUP: legion ${h.name}: the backend or its engine settings changed; restart legiond to apply ` +
+          'them; keeping the old configuration for this legion',
+      );
+      return false;
+    }
     const socket = !isDeepStrictEqual(socketKey(nl), socketKey(h.cfg));
     const codec = !isDeepStrictEqual(codecKey(nl), codecKey(h.cfg));
     if (socket || codec) {

@@ -2,7 +2,9 @@ import type { LegionConfig } from '../config/types.js';
 import { LegiondError } from '../errors.js';
 import { stopLeftovers } from '../hooks/index.js';
 import type { LegionEvent, LegionView, MemberInfo } from '../legion/types.js';
+import type { Transport } from '../transport/types.js';
 import { openUdpTransport, type UdpTransport, type UdpTransportOptions } from '../transport/udp.js';
+import { type EngineSetup, setupEngine } from './engine-setup.js';
 import { EpochStore } from './epoch-store.js';
 import { createLegionNode, type HookEnv, type LegionNode, type RunningLegion } from './legion-node.js';
 import { type Clock, type RunnerLogger, type Scheduler, systemClock } from './legion-runner.js';
@@ -60,6 +62,7 @@ export class LegionHost {
   private left = false;
   /** taken by acquire(), used by run() and reopenTransport() */
   private transport: UdpTransport | null = null;
+  private engine: EngineSetup | null = null; // strong mode: the link stands in for the socket
   /** taken by acquire(), used by run() */
   private protocol!: SomeProtocol;
   private initialEpoch = 0n;
@@ -92,9 +95,10 @@ export class LegionHost {
     const cfg = this.cfg;
     const clock = this.clock;
     this.initialEpoch = this.epochStore ? await this.epochStore.load() : 0n;
-    this.protocol = await setupProtocol(cfg, () => clock.wall());
     const log = this.o.logger.child({ legion: cfg.name });
-    this.transport = await openUdpTransport(await this.udpOptions(cfg, log), log);
+    this.engine = cfg.backend === 'udp' ? null : await setupEngine(cfg, log);
+    this.protocol = this.engine?.protocol ?? (await setupProtocol(cfg, () => clock.wall()));
+    if (!this.engine) this.transport = await openUdpTransport(await this.udpOptions(cfg, log), log);
     if (this.o.stateDir) {
       // lord-only work a previous life of this daemon left behind (its guard was killed with it,
       // say) must be gone before this life's setup hook; the state_dir lock says it is ours
@@ -107,7 +111,7 @@ export class LegionHost {
   run(): void {
     const cfg = this.cfg;
     const log = this.o.logger.child({ legion: cfg.name });
-    const transport = this.transport;
+    const transport: Transport | null = this.engine?.link ?? this.transport;
     if (!transport) throw new LegiondError('ERR_INTERNAL', `legion ${cfg.name}: run() before acquire()`);
     const node = this.protocol.use<RunningLegion>((p) => this.build(p, transport, log));
     this.node = node;
@@ -116,7 +120,7 @@ export class LegionHost {
         uuid: this.o.uuid,
         valor: String(node.params.valor),
         protocol: cfg.protocol,
-        bind: `${cfg.bind.host}:${cfg.bind.port}`,
+        ...(cfg.engine ? { backend: cfg.backend } : { bind: `${cfg.bind.host}:${cfg.bind.port}` }),
       },
       'legion starting',
     );
@@ -128,7 +132,7 @@ export class LegionHost {
   }
 
   /** The node on protocol `p`; a reload rebuilds its codec from the same pairing, so the types stay matched. */
-  private build<S, P>(p: Protocol<S, P>, transport: UdpTransport, log: RunnerLogger): LegionNode<S, P> {
+  private build<S, P>(p: Protocol<S, P>, transport: Transport, log: RunnerLogger): LegionNode<S, P> {
     const cfg = this.cfg;
     const node = createLegionNode<S, P>({
       config: cfg,
@@ -252,6 +256,7 @@ export class LegionHost {
         ...(t.learning ? { learning: t.learning } : {}),
       },
       checks: this.work.checkStates(),
+      ...(this.engine ? { backend: this.cfg.backend, engine: this.engine.link.health() } : {}),
     };
   }
 
@@ -299,6 +304,7 @@ export class LegionHost {
    * lordship stay: no hook runs because of this. `cfg` is left to reconfigure().
    */
   async reopenTransport(next: LegionConfig, what: { socket: boolean; codec: boolean }): Promise<void> {
+    if (this.engine) return; // strong mode has no socket or codec (config refuses those keys)
     const log = this.o.logger.child({ legion: next.name });
     const transport = this.transport;
     if (!transport || !this.node)
@@ -343,7 +349,7 @@ export class LegionHost {
   async close(): Promise<void> {
     this.left = true;
     // acquired but never run: only the socket to give back
-    if (!this.node) return void (await this.transport?.close());
+    if (!this.node) return void (await (this.engine?.link ?? this.transport)?.close());
     await this.node.close();
   }
 }

@@ -44,6 +44,14 @@ export interface AnnounceTransport<P> extends Transport {
   sendAnnounce(packet: P, encode: (packet: P) => Uint8Array): void;
 }
 
+/**
+ * Optional: a transport whose packets are objects, not bytes (the strong-mode engine link): it
+ * hands them in here, past the codec, as AnnounceTransport takes them out.
+ */
+export interface PacketTransport<P> extends Transport {
+  onPacket(handler: (packet: P) => void): void;
+}
+
 /** Optional: a transport that takes repeated announces in bulk; a FoldedHeartbeats core gets their times. */
 export interface BulkHeartbeats {
   /** when each sender was last heard in bulk, as of `now`; null when there is nothing to take now */
@@ -75,6 +83,10 @@ const HOOKS_DRAINED = { type: 'hooks-drained' } as const;
 
 function hasAnnounceSend<P>(t: Transport): t is AnnounceTransport<P> {
   return 'sendAnnounce' in t;
+}
+
+function hasPacketIn<P>(t: Transport): t is PacketTransport<P> {
+  return 'onPacket' in t;
 }
 
 function hasBulkHeartbeats(t: Transport): t is Transport & BulkHeartbeats {
@@ -218,6 +230,10 @@ export class LegionRunner<S, P> {
     this.announceOut = hasAnnounceSend<P>(t) ? t : null;
     this.bulk = hasBulkHeartbeats(t) ? t : null;
     t.onDatagram((d) => this.onBytes(d.bytes));
+    if (hasPacketIn<P>(t))
+      t.onPacket((packet) => {
+        if (!this.stopped) this.apply({ type: 'packet', packet });
+      });
   }
 
   private ctx(): Ctx {
