@@ -43,10 +43,20 @@ async function main(): Promise<void> {
     .option('--k <n>', 'trials per kind', '5')
     .option('--only <ids>', 'comma-separated subject ids')
     .option('--no-load', 'skip the engine load')
+    .option('--no-failover', 'skip the failover trials')
     .option('--window <s>', 'load window in seconds', '10')
+    .option('--sizes <list>', 'load sizes N', '3,50')
     .option('--out <name>', 'results name under bench/results', 'engines')
     .parse()
-    .opts<{ k: string; only?: string; load: boolean; window: string; out: string }>();
+    .opts<{
+      k: string;
+      only?: string;
+      load: boolean;
+      failover: boolean;
+      window: string;
+      sizes: string;
+      out: string;
+    }>();
   const k = Number(o.k);
   installCleanup();
   const started = new Date();
@@ -71,20 +81,20 @@ async function main(): Promise<void> {
       rows.push(row);
       log(`== ${s.id}: ${s.label}`);
       try {
-        row.failover = await failover(s, work.sub(`${s.id}-failover`), k, log);
+        if (o.failover) row.failover = await failover(s, work.sub(`${s.id}-failover`), k, log);
       } catch (e) {
         row.errors.push(`failover: ${e}`);
         log(`${s.id}: failover failed: ${e}`);
       }
       if (!o.load) continue;
-      for (const n of [3, 50]) {
+      for (const n of o.sizes.split(',').map(Number)) {
         try {
           const r = await load(
             s,
             work.sub(`${s.id}-load-${n}`),
             n,
             Number(o.window) * 1000,
-            n > 3 ? 8000 : 4000,
+            s.loadWarmMs?.(n) ?? (n > 3 ? 8000 : 4000),
           );
           row.load.push(r);
           log(`${s.id}: load N=${n}: ${r.perNode.toFixed(2)} requests/s per member`);

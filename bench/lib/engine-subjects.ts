@@ -18,13 +18,15 @@ export interface Subject {
   spawn(name: string, workload: string[], dir: string): Proc;
   /** start `n` members for the engine load (no workload needed; may be one process) */
   spawnLoad(n: number, dir: string): Proc[];
+  /** how long `n` load members need to reach steady state (default 4 s, 8 s above N = 3) */
+  loadWarmMs?: (n: number) => number;
   /** engine requests counted so far, for the load figure */
   requests(): Promise<number>;
   /** a crash trial is given up after this long */
   crashBoundMs: number;
   /** crash trials (default K): a subject whose crash failover takes a minute runs fewer */
   crashTrials?: number;
-  /** members whose SIGTERM ends with a clean hand-over (default all) */
+  /** said under the table */
   notes?: string[];
 }
 

@@ -43,6 +43,9 @@ export class EtcdServer {
         `bench=http://127.0.0.1:${peer}`,
         '--log-level',
         'warn',
+        // per-message gRPC counters, lease keep-alive stream messages included
+        '--metrics',
+        'extensive',
       ],
       { logFile: log },
     );
