@@ -73,15 +73,16 @@ async function main(): Promise<void> {
     const servers: Servers = { pg: pgServer, etcd, work };
     const subjects: Subject[] = [
       ...legiondSubjects(servers),
-      etcdElectSubject(etcd.endpoint, () => etcd!.requests()),
-      pgAdvisorySubject(pgServer.url, 250),
+      etcdElectSubject(etcd.clientPort, () => etcd!.requests()),
+      pgAdvisorySubject(pgServer.port, 250),
     ].filter((s) => !o.only || o.only.split(',').includes(s.id));
     for (const s of subjects) {
       const row: Row = { subject: s, load: [], errors: [] };
       rows.push(row);
       log(`== ${s.id}: ${s.label}`);
       try {
-        if (o.failover) row.failover = await failover(s, work.sub(`${s.id}-failover`), k, log);
+        const port = s.engine === 'postgres' ? pgServer.port : etcd.clientPort;
+        if (o.failover) row.failover = await failover(s, work.sub(`${s.id}-failover`), k, port, log);
       } catch (e) {
         row.errors.push(`failover: ${e}`);
         log(`${s.id}: failover failed: ${e}`);
@@ -155,7 +156,9 @@ function render(rows: Row[], m: Meta): string {
     'crash p50',
     'crash p95',
     'crash max',
-    'runs (clean/crash)',
+    'cut p50',
+    'cut max',
+    'runs (clean/crash/cut)',
     'max at once',
     'tokens increase',
     'req/s per member, N = 3',
@@ -165,20 +168,23 @@ function render(rows: Row[], m: Meta): string {
     const f = r.failover;
     const clean = durTriple(summarize(f?.clean ?? []));
     const crash = durTriple(summarize(f?.crash ?? []));
+    const cut = durTriple(summarize(f?.cut ?? []));
     const ld = (n: number) => {
       const x = r.load.find((l) => l.n === n);
       return x ? num(x.perNode, 2) : '—';
     };
     const timeouts =
-      f && f.timeouts.clean + f.timeouts.crash > 0
-        ? ` (${f.timeouts.clean}+${f.timeouts.crash} timed out)`
+      f && f.timeouts.clean + f.timeouts.crash + f.timeouts.cut > 0
+        ? ` (timed out: ${f.timeouts.clean}/${f.timeouts.crash}/${f.timeouts.cut})`
         : '';
     return [
       r.subject.id,
       r.subject.settings,
       ...clean,
       ...crash,
-      f ? `${f.clean.length}/${f.crash.length}${timeouts}` : '—',
+      cut[0],
+      cut[2],
+      f ? `${f.clean.length}/${f.crash.length}/${f.cut.length}${timeouts}` : '—',
       f ? String(f.maxConcurrency) : '—',
       !f
         ? '—'
@@ -203,7 +209,7 @@ function render(rows: Row[], m: Meta): string {
     `Host: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; PostgreSQL 15, etcd 3.4 (single member), all on loopback.`,
     `Load average at start ${m.load0.map((x) => x.toFixed(1)).join(' ')}, at end ${m.load1.map((x) => x.toFixed(1)).join(' ')}: the machine is shared, so latencies carry scheduling noise.`,
     '',
-    'Failover: from the signal (clean: SIGTERM of the member running the workload; crash: SIGKILL of its process group, workload included) to the first write of the next member\'s workload (`test/helpers/workload.ts`, a line every 20 ms, so figures carry up to 20 ms of sampling). Three members; after each trial the member is started again and the legion left 2 s to settle. "max at once": the most workloads running at one instant over the whole run (1 is right). Load: engine requests per second per member in steady state over a ' +
+    'Failover: from the fault (clean: SIGTERM of the member running the workload; crash: SIGKILL of its process group, workload included; cut: the proxy between that member and the engine silently drops everything, a half-open connection as when its host\'s network dies, while the others still reach the engine) to the first write of the next member\'s workload (`test/helpers/workload.ts`, a line every 20 ms, so figures carry up to 20 ms of sampling). Three members, each through its own proxy; a cut trial not over within its bound counts as timed out (the cut-off member then still holds the title); after each trial the link is healed, the member started again and the legion left 2 s to settle. "max at once": the most workloads running at one instant over the whole run (1 is right). Load: engine requests per second per member in steady state over a ' +
       `${m.windowS} s window (PostgreSQL: statements counted by pg_stat_statements; etcd: gRPC messages received, from /metrics, lease keep-alives included).`,
     '',
     table(head, body),

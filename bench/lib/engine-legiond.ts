@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LEGIOND } from '../../test/helpers/procs.js';
 import type { Servers } from '../engines.js';
-import { pgStatements, type Subject } from './engine-subjects.js';
+import { pgStatements, pgUrl, type Subject } from './engine-subjects.js';
 import { spawnProc } from './procs.js';
 
 const TTL_S = 5; // the default of both backends
@@ -23,7 +23,7 @@ function yaml(o: {
   const j = JSON.stringify;
   return [
     `control: ${j(join(o.dir, `${o.name}.sock`))}`,
-    'log_level: warn',
+    `log_level: ${process.env.BENCH_LOG_LEVEL ?? 'warn'}`,
     'legions:',
     `  - name: ${o.legion}`,
     `    node_name: ${o.name}`,
@@ -45,13 +45,15 @@ function yaml(o: {
 function legiondSubject(
   id: string,
   label: string,
-  engine: (legion: string) => string[],
+  kind: Subject['engine'],
+  direct: number,
+  engine: (port: number) => string[],
   requests: () => Promise<number>,
 ): Subject {
-  const spawn = (name: string, legion: string, workload: string[], dir: string) => {
+  const spawn = (name: string, legion: string, workload: string[], dir: string, port: number) => {
     if (!existsSync(LEGIOND)) throw new Error(`${LEGIOND} is missing: npm run build first`);
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, yaml({ name, legion, dir, engine: engine(legion), workload }));
+    writeFileSync(file, yaml({ name, legion, dir, engine: engine(port), workload }));
     return spawnProc(name, process.execPath, [LEGIOND, '--config', file], {
       logFile: join(dir, `${name}.log`),
     });
@@ -60,12 +62,15 @@ function legiondSubject(
     id,
     label,
     settings: `ttl ${TTL_S} s (default), renewal and call timeout ttl/3, preempt off`,
-    spawn: (name, workload, dir) => spawn(name, 'bench', workload, dir),
-    spawnLoad: (n, dir) => Array.from({ length: n }, (_, i) => spawn(`m${i + 1}`, `load${n}`, [], dir)),
+    engine: kind,
+    spawn: (name, workload, dir, port) => spawn(name, 'bench', workload, dir, port),
+    spawnLoad: (n, dir) =>
+      Array.from({ length: n }, (_, i) => spawn(`m${i + 1}`, `load${n}`, [], dir, direct)),
     // fifty Node processes starting on a shared two-core machine take a while
     loadWarmMs: (n) => 5000 + 400 * n,
     requests,
     crashBoundMs: 4 * TTL_S * 1000,
+    cutBoundMs: 4 * TTL_S * 1000,
   };
 }
 
@@ -75,18 +80,17 @@ export function legiondSubjects(s: Servers): Subject[] {
     legiondSubject(
       'legiond-postgres',
       'legiond, backend: postgres (lease row, LISTEN/NOTIFY)',
-      () => ['backend: postgres', 'postgres:', `  url: ${s.pg.url}`],
+      'postgres',
+      s.pg.port,
+      (port) => ['backend: postgres', 'postgres:', `  url: ${pgUrl(port)}`],
       () => pgStatements(s.pg.url),
     ),
     legiondSubject(
       'legiond-etcd',
       'legiond, backend: etcd',
-      () => [
-        'backend: etcd',
-        'etcd:',
-        `  endpoints: ["127.0.0.1:${s.etcd.clientPort}"]`,
-        `  prefix: ${prefix}`,
-      ],
+      'etcd',
+      s.etcd.clientPort,
+      (port) => ['backend: etcd', 'etcd:', `  endpoints: ["127.0.0.1:${port}"]`, `  prefix: ${prefix}`],
       () => s.etcd.requests(),
     ),
   ];

@@ -14,8 +14,10 @@ export interface Subject {
   label: string;
   /** how it was configured, for the table */
   settings: string;
-  /** start member `name`, whose lord-only workload is `workload` (argv) */
-  spawn(name: string, workload: string[], dir: string): Proc;
+  /** which server its members talk to (each member reaches it through its own proxy) */
+  engine: 'postgres' | 'etcd';
+  /** start member `name`, whose lord-only workload is `workload` (argv), on the engine at `port` */
+  spawn(name: string, workload: string[], dir: string, port: number): Proc;
   /** start `n` members for the engine load (no workload needed; may be one process) */
   spawnLoad(n: number, dir: string): Proc[];
   /** how long `n` load members need to reach steady state (default 4 s, 8 s above N = 3) */
@@ -24,8 +26,10 @@ export interface Subject {
   requests(): Promise<number>;
   /** a crash trial is given up after this long */
   crashBoundMs: number;
-  /** crash trials (default K): a subject whose crash failover takes a minute runs fewer */
+  /** crash and cut trials (default K): a subject whose failover takes a minute runs fewer */
   crashTrials?: number;
+  /** a cut trial (the member's link to the engine silently dropped) is given up after this long */
+  cutBoundMs: number;
   /** said under the table */
   notes?: string[];
 }
@@ -52,17 +56,21 @@ export async function pgStatements(url: string): Promise<number> {
   }
 }
 
-export function pgAdvisorySubject(url: string, pollMs: number): Subject {
+export const pgUrl = (port: number) => `postgresql://postgres@127.0.0.1:${port}/postgres`;
+
+export function pgAdvisorySubject(pgPort: number, pollMs: number): Subject {
+  const url = pgUrl(pgPort);
   const key = String(700_000 + Math.floor(Math.random() * 100_000));
   return {
     id: 'pg-advisory',
     label: 'reference: PostgreSQL session advisory lock runner (OCA/queue style)',
     settings: `pg_try_advisory_lock poll ${pollMs} ms, lock held by the session`,
-    spawn: (name, workload, dir) =>
+    engine: 'postgres',
+    spawn: (name, workload, dir, port) =>
       tsxProc(
         name,
         'bench/lib/pg-advisory-runner.ts',
-        [url, key, String(pollMs), name, '--', ...workload],
+        [pgUrl(port), key, String(pollMs), name, '--', ...workload],
         join(dir, `${name}.log`),
       ),
     spawnLoad: (n, dir) => [
@@ -75,20 +83,24 @@ export function pgAdvisorySubject(url: string, pollMs: number): Subject {
     ],
     requests: () => pgStatements(url),
     crashBoundMs: 30_000,
+    // the server keeps a half-open session's lock until its TCP keepalive: 2 h by default
+    cutBoundMs: 20_000,
   };
 }
 
-export function etcdElectSubject(endpoint: string, requests: () => Promise<number>): Subject {
+export function etcdElectSubject(etcdPort: number, requests: () => Promise<number>): Subject {
+  const endpoint = `127.0.0.1:${etcdPort}`;
   const election = `bench-${Math.floor(Math.random() * 1e9)}`;
   return {
     id: 'etcdctl-elect',
     label: 'reference: etcdctl elect (Debian etcd-client 3.4)',
     settings: 'session lease TTL 60 s (fixed in etcdctl 3.4), keep-alive every TTL/3',
-    spawn: (name, workload, dir) =>
+    engine: 'etcd',
+    spawn: (name, workload, dir, port) =>
       tsxProc(
         name,
         'bench/lib/etcd-elect-runner.ts',
-        [endpoint, election, name, '--', ...workload],
+        [`127.0.0.1:${port}`, election, name, '--', ...workload],
         join(dir, `${name}.log`),
       ),
     spawnLoad: (n, dir) =>
@@ -99,6 +111,7 @@ export function etcdElectSubject(endpoint: string, requests: () => Promise<numbe
       ),
     requests,
     crashBoundMs: 90_000,
+    cutBoundMs: 90_000,
     crashTrials: 3,
   };
 }

@@ -26,7 +26,7 @@ export function channelOf(schema: string, legion: string): string {
 }
 
 /** Bumped when the DDL below changes, so a newer client replaces the functions of an older one. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Idempotent DDL, run in one transaction under a transaction-scoped advisory lock: concurrent
@@ -97,11 +97,14 @@ DROP TRIGGER IF EXISTS candidate_changed ON ${s}.candidates;
 CREATE TRIGGER candidate_changed AFTER INSERT OR UPDATE OR DELETE ON ${s}.candidates
   FOR EACH ROW EXECUTE FUNCTION ${s}.candidate_changed();
 
+-- the result type changed in version 2; CREATE OR REPLACE cannot change it
+DROP FUNCTION IF EXISTS ${s}.acquire(text, text, bigint);
+
 -- The grant: lock the legion's lease row (creating it if it is missing), refuse while a holder's
 -- lease is live by the server clock, otherwise advance the counter and hand over, all in the
 -- caller's one transaction. The counter never goes below the lease row's epoch.
 CREATE OR REPLACE FUNCTION ${s}.acquire(p_legion text, p_uuid text, p_ttl_ms bigint)
-RETURNS TABLE (ok boolean, holder text, epoch bigint) LANGUAGE plpgsql AS $fn$
+RETURNS TABLE (ok boolean, holder text, epoch bigint, remaining_ms double precision) LANGUAGE plpgsql AS $fn$
 #variable_conflict use_column
 DECLARE
   l ${s}.leases%ROWTYPE;
@@ -110,7 +113,8 @@ BEGIN
   INSERT INTO ${s}.leases (legion) VALUES (p_legion) ON CONFLICT DO NOTHING;
   SELECT * INTO l FROM ${s}.leases WHERE leases.legion = p_legion FOR UPDATE;
   IF l.holder IS NOT NULL AND l.expires_at > clock_timestamp() THEN
-    RETURN QUERY SELECT false, l.holder, l.epoch;
+    RETURN QUERY SELECT false, l.holder, l.epoch,
+      extract(epoch FROM l.expires_at - clock_timestamp())::double precision * 1000;
     RETURN;
   END IF;
   INSERT INTO ${s}.tokens AS k (legion, token) VALUES (p_legion, l.epoch + 1)
@@ -119,7 +123,7 @@ BEGIN
   UPDATE ${s}.leases SET holder = p_uuid, epoch = t, granted_at = clock_timestamp(),
     expires_at = clock_timestamp() + p_ttl_ms * interval '1 millisecond'
     WHERE leases.legion = p_legion;
-  RETURN QUERY SELECT true, p_uuid, t;
+  RETURN QUERY SELECT true, p_uuid, t, p_ttl_ms::double precision;
 END $fn$;
 
 COMMENT ON SCHEMA ${s} IS 'legiond strong-mode engine, schema version ${SCHEMA_VERSION}';
@@ -147,7 +151,7 @@ VALUES ($1, $2, $3, $4::numeric, $5, $6, clock_timestamp() + $7::bigint * interv
 ON CONFLICT (legion, uuid) DO UPDATE SET name = EXCLUDED.name, valor = EXCLUDED.valor,
   scroll = EXCLUDED.scroll, standing = EXCLUDED.standing, expires_at = EXCLUDED.expires_at`,
     unregister: `DELETE FROM ${s}.candidates WHERE legion = $1 AND uuid = $2`,
-    acquire: `SELECT ok, holder, epoch::text AS epoch FROM ${s}.acquire($1, $2, $3::bigint)`,
+    acquire: `SELECT ok, holder, epoch::text AS epoch, remaining_ms FROM ${s}.acquire($1, $2, $3::bigint)`,
     renew: `
 UPDATE ${s}.leases SET expires_at = clock_timestamp() + $4::bigint * interval '1 millisecond'
 WHERE legion = $1 AND holder = $2 AND epoch = $3::bigint AND expires_at > clock_timestamp()`,
@@ -157,7 +161,9 @@ WHERE legion = $1 AND holder = $2 AND epoch = $3::bigint`,
     // one statement, so candidates and title come from one snapshot
     snapshot: `
 SELECT l.holder, l.epoch::text AS epoch,
-       c.uuid, c.name, c.valor::text AS valor, c.scroll, c.standing
+       extract(epoch FROM l.expires_at - clock_timestamp())::double precision * 1000 AS remaining_ms,
+       c.uuid, c.name, c.valor::text AS valor, c.scroll, c.standing,
+       extract(epoch FROM c.expires_at - clock_timestamp())::double precision * 1000 AS c_remaining_ms
 FROM (SELECT 1) AS one
 LEFT JOIN ${s}.leases AS l
   ON l.legion = $1 AND l.holder IS NOT NULL AND l.expires_at > clock_timestamp()

@@ -58,6 +58,15 @@ export class ChannelWatcher {
     };
   }
 
+  get active(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  /** tell the watchers to look again (a change that sends no notification: a lapse) */
+  poke(): void {
+    this.fire();
+  }
+
   stop(): void {
     this.listeners.clear();
     this.generation++;

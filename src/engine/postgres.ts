@@ -65,6 +65,8 @@ const sqlState = (e: unknown): string | undefined => {
   const cause = e instanceof Error ? (e.cause as { code?: unknown } | undefined) : undefined;
   return typeof cause?.code === 'string' ? cause.code : undefined;
 };
+/** how long after the server's expiry the watchers look: its clock and ours tick apart by a hair */
+const LAPSE_SLACK_MS = 5;
 const U64_MAX = (1n << 64n) - 1n;
 
 export class PostgresEngine implements EngineClient {
@@ -78,6 +80,7 @@ export class PostgresEngine implements EngineClient {
   private readonly watcher: ChannelWatcher;
   private readonly sockets = new Set<Socket>();
   private schemaReady: Promise<void> | null = null;
+  private lapse: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(o: PostgresEngineOptions) {
@@ -152,14 +155,12 @@ export class PostgresEngine implements EngineClient {
 
   async acquire(uuid: string, ttlMs: number): Promise<AcquireResult> {
     checkUuid(uuid);
-    const r = await this.run<{ ok: boolean; holder: string | null; epoch: string }>(
-      'acquire',
-      this.sql.acquire,
-      [this.legion, uuid, ttl(ttlMs)],
-    );
+    type Row = { ok: boolean; holder: string | null; epoch: string; remaining_ms: number | null };
+    const r = await this.run<Row>('acquire', this.sql.acquire, [this.legion, uuid, ttl(ttlMs)]);
     const row = r[0];
     if (!row) throw new LegiondError('ERR_ENGINE', `PostgreSQL ${this.where}: acquire returned no row`);
     if (row.ok) return { ok: true, epoch: BigInt(row.epoch) };
+    this.lapseIn(row.remaining_ms);
     return { ok: false, holder: row.holder === null ? null : { uuid: row.holder, epoch: BigInt(row.epoch) } };
   }
 
@@ -178,13 +179,19 @@ export class PostgresEngine implements EngineClient {
     type Row = {
       holder: string | null;
       epoch: string | null;
+      remaining_ms: number | null;
       uuid: string | null;
       name: string;
       valor: string;
       scroll: Buffer;
       standing: boolean;
+      c_remaining_ms: number | null;
     };
     const rows = await this.run<Row>('snapshot', this.sql.snapshot, [this.legion]);
+    // the next lapse of anything this snapshot holds: the title or a registration
+    this.lapseIn(
+      Math.min(...rows.flatMap((r) => [r.remaining_ms ?? Infinity, r.c_remaining_ms ?? Infinity])),
+    );
     const first = rows[0];
     const title: EngineTitle | null =
       first && first.holder !== null && first.epoch !== null
@@ -212,9 +219,22 @@ export class PostgresEngine implements EngineClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.lapse);
     this.watcher.stop();
     await withDeadline(this.pool.end(), this.timeoutMs, 'close', this.where).catch(() => {});
     for (const s of this.sockets) s.destroy();
+  }
+
+  /**
+   * A lapse runs no statement, so nothing notifies it: when a call has shown the title or a
+   * registration live, the watchers are called once the server said the first of them lapses
+   * (then they look, and find it renewed or gone). The server's remaining time is only a hint of
+   * when to look; it decides nothing.
+   */
+  private lapseIn(remainingMs: number | null): void {
+    if (remainingMs === null || !Number.isFinite(remainingMs) || !this.watcher.active) return;
+    clearTimeout(this.lapse);
+    this.lapse = setTimeout(() => this.watcher.poke(), Math.max(0, remainingMs) + LAPSE_SLACK_MS);
   }
 
   private track(s: Socket): Socket {

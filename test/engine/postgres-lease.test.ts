@@ -187,6 +187,17 @@ describe('PostgreSQL engine: the lease', () => {
     expect(isLegiondError(e, 'ERR_CLOSED')).toBe(true);
   });
 
+  it('a role that may not create the schema gets ERR_ENGINE naming the server and the SQLSTATE', async () => {
+    await server.query('DROP ROLE IF EXISTS weak');
+    await server.query('CREATE ROLE weak LOGIN');
+    const c = clients.make('weak', { user: 'weak', schema: 'legiond_weak' });
+    const e = await c.snapshot().catch((x: unknown) => x);
+    expect(isLegiondError(e, 'ERR_ENGINE')).toBe(true);
+    expect((e as Error).message).toMatch(
+      /127\.0\.0\.1:\d+\/postgres: create schema: .*permission denied.*42501/,
+    );
+  });
+
   it('the schema is created on first use, idempotently, by clients starting at once; dropped, it comes back', async () => {
     const cs = [0, 1, 2, 3].map(() => clients.make('ddl', { schema: 'legiond_ddl' }));
     const rs = await Promise.all(cs.map((c) => c.snapshot()));

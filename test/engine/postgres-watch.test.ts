@@ -118,6 +118,30 @@ describe('PostgreSQL engine: watch', () => {
     stop();
   });
 
+  it('a lapse sends no notification, yet the watchers are called when a call saw the title held and it lapsed', async () => {
+    const legion = 'lapse';
+    const w = clients.make(legion);
+    const actor = clients.make(legion);
+    const seen = counter();
+    const stop = w.watch(seen.cb);
+    await seen.next('listening', 0);
+    const id = uuid();
+    let from = seen.n;
+    expect((await actor.acquire(id, 800)).ok).toBe(true);
+    await seen.next('the grant', from);
+    from = seen.n;
+    expect((await w.snapshot()).title?.uuid).toBe(id); // the server says when it lapses
+    await seen.next('the lapse', from);
+    expect((await w.snapshot()).title).toBeNull();
+    // seen from the server: lapsed, and nothing wrote the row meanwhile
+    const row = await server.query<{ live: boolean; holder: string }>(
+      'SELECT expires_at > clock_timestamp() AS live, holder FROM legiond.leases WHERE legion = $1',
+      [legion],
+    );
+    expect(row.rows[0]).toEqual({ live: false, holder: id });
+    stop();
+  });
+
   it('an unsubscribed callback is not called; the last one closes the connection', async () => {
     const legion = 'unsub';
     const w = clients.make(legion);
