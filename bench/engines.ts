@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   const pgServer = await PgServer.start({
     settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' },
   });
+  // the server is not one of the bench's process groups: an interrupted bench stops it here
+  process.on('exit', () => pgServer.killNow());
   let etcd: EtcdServer | null = null;
   const rows: Row[] = [];
   try {

@@ -155,9 +155,16 @@ ON CONFLICT (legion, uuid) DO UPDATE SET name = EXCLUDED.name, valor = EXCLUDED.
     renew: `
 UPDATE ${s}.leases SET expires_at = clock_timestamp() + $4::bigint * interval '1 millisecond'
 WHERE legion = $1 AND holder = $2 AND epoch = $3::bigint AND expires_at > clock_timestamp()`,
+    // the holder's registration is stood down in the same transaction: no peer sees the title
+    // gone while its holder still stands (and waits for a renewal that never comes)
     release: `
-UPDATE ${s}.leases SET holder = NULL, expires_at = NULL
-WHERE legion = $1 AND holder = $2 AND epoch = $3::bigint`,
+WITH released AS (
+  UPDATE ${s}.leases SET holder = NULL, expires_at = NULL
+  WHERE legion = $1 AND holder = $2 AND epoch = $3::bigint
+  RETURNING legion
+)
+UPDATE ${s}.candidates SET standing = false
+WHERE legion = $1 AND uuid = $2 AND standing AND EXISTS (SELECT 1 FROM released)`,
     // one statement, so candidates and title come from one snapshot
     snapshot: `
 SELECT l.holder, l.epoch::text AS epoch,

@@ -81,6 +81,7 @@ export class PostgresEngine implements EngineClient {
   private readonly sockets = new Set<Socket>();
   private schemaReady: Promise<void> | null = null;
   private lapse: NodeJS.Timeout | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(o: PostgresEngineOptions) {
@@ -137,20 +138,23 @@ export class PostgresEngine implements EngineClient {
     checkUuid(me.uuid);
     if (me.valor < 0n || me.valor > U64_MAX)
       throw new LegiondError('ERR_RANGE', `valor ${me.valor} is not a u64`);
-    await this.run('register', this.sql.register, [
-      this.legion,
-      me.uuid,
-      me.name,
-      me.valor.toString(),
-      Buffer.from(me.scroll),
-      me.standing,
-      ttl(ttlMs),
-    ]);
+    const duration = ttl(ttlMs);
+    await this.serial(() =>
+      this.run('register', this.sql.register, [
+        this.legion,
+        me.uuid,
+        me.name,
+        me.valor.toString(),
+        Buffer.from(me.scroll),
+        me.standing,
+        duration,
+      ]),
+    );
   }
 
   async unregister(uuid: string): Promise<void> {
     checkUuid(uuid);
-    await this.run('unregister', this.sql.unregister, [this.legion, uuid]);
+    await this.serial(() => this.run('unregister', this.sql.unregister, [this.legion, uuid]));
   }
 
   async acquire(uuid: string, ttlMs: number): Promise<AcquireResult> {
@@ -172,7 +176,7 @@ export class PostgresEngine implements EngineClient {
 
   async release(uuid: string, epoch: bigint): Promise<void> {
     checkUuid(uuid);
-    await this.count('release', this.sql.release, [this.legion, uuid, epoch.toString()]);
+    await this.serial(() => this.count('release', this.sql.release, [this.legion, uuid, epoch.toString()]));
   }
 
   async snapshot(): Promise<EngineSnapshot> {
@@ -235,6 +239,17 @@ export class PostgresEngine implements EngineClient {
     if (remainingMs === null || !Number.isFinite(remainingMs) || !this.watcher.active) return;
     clearTimeout(this.lapse);
     this.lapse = setTimeout(() => this.watcher.poke(), Math.max(0, remainingMs) + LAPSE_SLACK_MS);
+  }
+
+  /**
+   * Writes of this node's registration (register, release, unregister) go out one after the
+   * other, in call order: on a pool they could overtake one another, and a registration landing
+   * after the release that stood the node down, or after its unregister, would undo them.
+   */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(f, f);
+    this.writes = next.catch(() => undefined);
+    return next;
   }
 
   private track(s: Socket): Socket {

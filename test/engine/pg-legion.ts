@@ -58,6 +58,19 @@ export class PgWorkLegion extends WorkLegion {
     return n.file;
   }
 
+  /**
+   * As WorkLegion.startAll, with bounds for a first lord that must also connect, create the
+   * schema and be granted the title (a busy shared machine takes its time over all of that).
+   */
+  override async startAll(names = this.nodes.map((n) => n.name)): Promise<string> {
+    const sorted = [...names].sort((a, b) => this.node(b).spec.valor - this.node(a).spec.valor);
+    const top = sorted[0]!;
+    await this.start(top).waitEvent('lord', 60_000);
+    for (const n of sorted.slice(1)) this.start(n);
+    await this.settle(top, names, 60_000);
+    return top;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.proxies.values()].map((p) => p.close()));
   }

@@ -154,6 +154,24 @@ describe('PostgreSQL engine: the lease', () => {
     expect(await b.renew(ib, r2.epoch, 10_000)).toBe(true);
   });
 
+  it('a release stands the holder down in the same transaction; a stale release does not', async () => {
+    const legion = 'standdown';
+    const a = clients.make(legion);
+    const [ia, ib] = [uuid(), uuid()];
+    await a.register(candidate(ia, 'a'), 10_000);
+    await a.register(candidate(ib, 'b'), 10_000);
+    const r = await a.acquire(ia, 10_000);
+    const epoch = (r as { epoch: bigint }).epoch;
+    await a.release(ib, epoch); // not the holder: nothing changes
+    const standing = async () =>
+      Object.fromEntries((await a.snapshot()).candidates.map((c) => [c.name, c.standing]));
+    expect(await standing()).toEqual({ a: true, b: true });
+    await a.release(ia, epoch);
+    const s = await a.snapshot();
+    expect(s.title).toBeNull();
+    expect(await standing()).toEqual({ a: false, b: true });
+  });
+
   it('registrations: live ones are listed with their fields; lapsed and unregistered ones are not', async () => {
     const legion = 'registry';
     const a = clients.make(legion);

@@ -168,6 +168,17 @@ export class PgServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** synchronous, for an 'exit' handler: SIGQUIT the server (its backends follow) and remove its directory */
+  killNow(): void {
+    const pid = this.postmasterPid();
+    try {
+      if (pid) process.kill(pid, this.paused ? 'SIGKILL' : 'SIGQUIT');
+    } catch {
+      // already gone
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
   private postmasterPid(): number | null {
     try {
       const pid = Number(readFileSync(join(this.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
