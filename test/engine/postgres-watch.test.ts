@@ -64,7 +64,8 @@ describe('PostgreSQL engine: watch', () => {
 
     // a renewal and a refresh change nothing a watcher needs; another legion is another channel.
     // A raw listener on the channel sees every notification, in commit order: after the
-    // renewal and the refresh come only the release's and the probe the test sends last.
+    // renewal and the refresh come only the release's (the title, and the holder standing down)
+    // and the probe the test sends last.
     const raw = new pg.Client(server.connection);
     await raw.connect();
     const payloads: string[] = [];
@@ -79,7 +80,7 @@ describe('PostgreSQL engine: watch', () => {
     await server.query(`NOTIFY ${chan}, 'probe'`);
     await until('the probe', () => (payloads.includes('probe') ? true : undefined));
     await raw.end();
-    expect(payloads).toEqual(['lease', 'probe']);
+    expect(payloads).toEqual(['lease', 'candidate', 'probe']); // the release and its stand-down
     await seen.next('the release and the probe', from + 1);
 
     from = seen.n;
