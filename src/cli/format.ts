@@ -126,9 +126,10 @@ function formatLegionStatus(s: LegionStatus): string {
     rows.push(['check', `${JSON.stringify(c.command)} ${c.state} (${streak})`]);
   }
   const width = Math.max(...rows.map(([k]) => k.length));
-  return [`legion ${s.legion} (${s.protocol})`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join(
-    '\n',
-  );
+  return [
+    `legion ${s.legion} (${s.backend ?? s.protocol})`,
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+  ].join('\n');
 }
 
 export function formatStatus(status: StatusResult): string {

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { readSecretFile } from '../config/secrets.js';
 import type { EngineConfig, LegionConfig } from '../config/types.js';
-import { type EtcdClientOptions, EtcdEngineClient } from '../engine/etcd.js';
+import type { EtcdClientOptions } from '../engine/etcd.js';
 import { EngineLink } from '../engine/link.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import type { EngineClient } from '../engine/types.js';
@@ -55,8 +55,8 @@ export async function etcdOptions(
     endpoints: c.endpoints,
     prefix: c.prefix,
     legion,
-    // a call that takes longer than a third of the TTL is no use to a renewal
-    callTimeoutMs: Math.max(500, Math.floor(e.ttlMs / 3)),
+    // the core gives a request half the TTL; a call left running longer only holds a connection
+    callTimeoutMs: Math.max(500, Math.floor(e.ttlMs / 2)),
   };
   if (c.tls) {
     o.tls = {
@@ -105,13 +105,17 @@ export async function engineClientFor(
 ): Promise<EngineClient> {
   const e = cfg.engine;
   if (e === null) throw new LegiondError('ERR_INTERNAL', `legion ${cfg.name}: backend udp has no engine`);
-  if (e.backend === 'etcd')
+  if (e.backend === 'etcd') {
+    // loaded only here: gRPC and its protobufs cost a UDP-only daemon nothing
+    const { EtcdEngineClient } = await import('../engine/etcd.js');
     return new EtcdEngineClient({ ...(await etcdOptions(cfg.name, e)), onWatchError });
+  }
+  // pg is light (no native parts): loaded with the rest
   return new PostgresEngine({
     ...(await postgresOptions(cfg.name, e)),
     legion: cfg.name,
-    // as for etcd: a call that takes longer than a third of the TTL is no use to a renewal
-    timeoutMs: Math.max(500, Math.floor(e.ttlMs / 3)),
+    // as for etcd: the core gives a request half the TTL; a call left running longer only holds a connection
+    timeoutMs: Math.max(500, Math.floor(e.ttlMs / 2)),
     onWatchError,
   });
 }

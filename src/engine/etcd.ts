@@ -15,7 +15,7 @@
  * its own schedule and must hear of a failure at once rather than after backoffs it cannot see.
  */
 import { noop } from 'cockatiel';
-import { Etcd3, type IOptions, type Watcher } from 'etcd3';
+import { Etcd3, type IOperation, type IOptions, type Watcher } from 'etcd3';
 import type { AcquireResult, EngineCandidate, EngineClient, EngineSnapshot, EngineTitle } from './types.js';
 
 export interface EtcdClientOptions {
@@ -76,6 +76,13 @@ export class EtcdEngineClient implements EngineClient {
   /** one grant at a time: concurrent callers share it */
   private granting: Promise<string> | null = null;
   private readonly watchers = new Set<Watcher>();
+  /**
+   * Writes of this node's registration (register, release) in call order: a registration still in
+   * flight must not land after a release that stood the node down and undo it.
+   */
+  private writes: Promise<unknown> = Promise.resolve();
+  /** the registration as last written, so a release can stand it down in the same transaction */
+  private registered: EngineCandidate | null = null;
   private closed = false;
 
   constructor(private readonly o: EtcdClientOptions) {
@@ -147,10 +154,21 @@ export class EtcdEngineClient implements EngineClient {
     }
   }
 
-  async register(me: EngineCandidate, ttlMs: number): Promise<void> {
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(f, f);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  register(me: EngineCandidate, ttlMs: number): Promise<void> {
+    return this.serial(() => this.writeRegistration(me, ttlMs));
+  }
+
+  private async writeRegistration(me: EngineCandidate, ttlMs: number): Promise<void> {
     const lease = await this.liveLease(ttlMs);
     const key = this.candidateKey(me.uuid);
     const value = encodeCandidate(me);
+    this.registered = me;
     // writes only when the stored registration differs, so an unchanged one wakes no watcher
     await this.client
       .if(key, 'Value', '==', value)
@@ -159,7 +177,11 @@ export class EtcdEngineClient implements EngineClient {
       .commit();
   }
 
-  async unregister(uuid: string): Promise<void> {
+  unregister(uuid: string): Promise<void> {
+    return this.serial(() => this.removeRegistration(uuid));
+  }
+
+  private async removeRegistration(uuid: string): Promise<void> {
     const id = this.leaseId;
     this.leaseId = null;
     await this.client.delete().key(this.candidateKey(uuid)).exec();
@@ -183,14 +205,13 @@ export class EtcdEngineClient implements EngineClient {
     };
   }
 
-  async renew(uuid: string, epoch: bigint, ttlMs: number): Promise<boolean> {
+  async renew(uuid: string, epoch: bigint, _ttlMs: number): Promise<boolean> {
     const id = this.leaseId;
     if (id === null) return false;
     if (!(await this.keepalive(id))) {
       if (this.leaseId === id) this.leaseId = null;
       return false;
     }
-    void ttlMs;
     const r = await this.client.kv.range({ key: Buffer.from(this.lordKey) });
     const kv = r.kvs[0];
     return (
@@ -201,11 +222,28 @@ export class EtcdEngineClient implements EngineClient {
     );
   }
 
-  async release(uuid: string, epoch: bigint): Promise<void> {
+  /**
+   * Deletes the title only under this holder and token. The registration is stood down in the
+   * same transaction (the core registers as not standing while it releases anyway), so no peer
+   * sees the title gone while its holder still stands, which would make it wait for a renewal
+   * that never comes.
+   */
+  release(uuid: string, epoch: bigint): Promise<void> {
+    return this.serial(() => this.writeRelease(uuid, epoch));
+  }
+
+  private async writeRelease(uuid: string, epoch: bigint): Promise<void> {
+    const ops: IOperation[] = [this.client.delete().key(this.lordKey)];
+    const me = this.registered;
+    if (me !== null && me.uuid === uuid && this.leaseId !== null) {
+      const down = encodeCandidate({ ...me, standing: false });
+      ops.push(this.client.put(this.candidateKey(uuid)).value(down).lease(this.leaseId));
+      this.registered = { ...me, standing: false };
+    }
     await this.client
       .if(this.lordKey, 'Create', '==', epoch.toString())
       .and(this.lordKey, 'Value', '==', uuid)
-      .then(this.client.delete().key(this.lordKey))
+      .then(...ops)
       .commit();
   }
 

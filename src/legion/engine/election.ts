@@ -37,7 +37,7 @@ export function eligible(s: EngineState, now: number): boolean {
  */
 export function selfCandidate(s: EngineState, now: number): EngineCandidate {
   const stopping = s.release !== null && s.release.stage === 'hooks';
-  const standing = s.release?.stage === 'standdown' ? false : eligible(s, now) || s.lord || stopping;
+  const standing = eligible(s, now) || s.lord || stopping;
   return {
     uuid: s.params.uuid,
     name: s.params.name,

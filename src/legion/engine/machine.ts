@@ -57,7 +57,8 @@ function init(params: LegionParams, ctx: Ctx): EngineState {
     holding: false,
     lord: false,
     lordEpoch: 0n,
-    maxEpoch: params.initialEpoch,
+    // the engine's token is the epoch: one persisted from a UDP-mode past says nothing about it
+    maxEpoch: 0n,
     leaseSentMs: Number.NEGATIVE_INFINITY,
     lastRenewMs: Number.NEGATIVE_INFINITY,
     renewFailed: false,
@@ -213,6 +214,9 @@ function planWake(s: EngineState, now: number): number {
   if (s.drainingUntilMs !== null) w = Math.min(w, s.drainingUntilMs);
   if (s.heldBackUntilMs > 0) w = Math.min(w, s.heldBackUntilMs);
   if (s.vanishedAtMs !== null) w = Math.min(w, s.vanishedAtMs + ttlOf(s));
+  // a step at least every interval, as the UDP cores take, so liveness checks (/healthz, the
+  // sd_notify watchdog) read the engine core alike; such a step sends nothing
+  w = Math.min(w, now + s.params.intervalMs);
   const graceEnd = s.startedAtMs + startupGraceMs(s);
   if (s.phase === 'running' && graceEnd > now) w = Math.min(w, graceEnd);
   return w;

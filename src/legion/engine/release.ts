@@ -22,28 +22,34 @@ export function beginRelease(st: EStep, kind: 'stepdown' | 'shutdown', reason: s
   st.effects.push({ type: 'await-hooks' });
 }
 
-/** after the hooks (and the workload) are done: the next stage of the release */
+/**
+ * After the hooks (and the workload) are done: stand down, give the title back and, leaving,
+ * unregister, all at once. The work under the title has stopped, so the order in which the
+ * engine applies these does not matter: a peer that sees the title gone while this node still
+ * stands only waits until it sees the stand-down.
+ */
 export function afterHooks(st: EStep): void {
   const { s, now } = st;
   const r = s.release;
   if (r === null) return;
   if (s.holding) {
-    // stand down first, so that peers that see the title gone know the work under it stopped
-    r.stage = 'standdown';
+    // not standing: a release is under way (selfCandidate)
     const me = selfCandidate(s, now);
     s.registered = me;
     s.lastRegisterMs = now;
     send(st, { kind: 'register', me, ttlMs: ttlOf(s) });
-  } else afterRelease(st);
+    send(st, { kind: 'release', uuid: s.params.uuid, epoch: s.lordEpoch });
+    r.stage = 'release';
+  }
+  if (r.kind === 'shutdown') {
+    r.stage = 'unregister';
+    send(st, { kind: 'unregister', uuid: s.params.uuid });
+    return;
+  }
+  if (!s.holding) afterRelease(st);
 }
 
-export function releaseTitle(st: EStep): void {
-  const { s } = st;
-  if (s.release === null) return;
-  s.release.stage = 'release';
-  send(st, { kind: 'release', uuid: s.params.uuid, epoch: s.lordEpoch });
-}
-
+/** the release answered (or failed): the title is no longer this node's to vouch for */
 export function afterRelease(st: EStep): void {
   const { s, now } = st;
   const r = s.release;
@@ -54,6 +60,8 @@ export function afterRelease(st: EStep): void {
     // others must see this node stand aside until one of them holds the title
     s.heldBackUntilMs = now + ttlOf(s);
   }
+  // leaving: the unregister's answer ends it
+  if (r.stage === 'unregister') return;
   if (r.kind === 'shutdown') {
     r.stage = 'unregister';
     send(st, { kind: 'unregister', uuid: s.params.uuid });

@@ -1,6 +1,6 @@
 /** The engine's answers: what each success and failure does to the state. */
 import { eligible, takeSnapshot } from './election.js';
-import { afterRelease, beginRelease, die, releaseTitle } from './release.js';
+import { afterRelease, beginRelease, die } from './release.js';
 import type { EngineReply, EngineState, ReplyValue, RequestKind } from './types.js';
 import { type EStep, emit, log, requestTimeoutOf, ttlOf } from './view.js';
 
@@ -38,13 +38,8 @@ export function retryMs(s: EngineState): number {
 function onFailure(st: EStep, kind: RequestKind, error: string): void {
   const { s, now } = st;
   unreachable(st, kind, error);
-  const r = s.release;
   switch (kind) {
     case 'register':
-      if (r?.stage === 'standdown') {
-        releaseTitle(st);
-        return;
-      }
       s.lastRegisterMs = now - ttlOf(s) / 3 + retryMs(s);
       return;
     case 'snapshot':
@@ -75,7 +70,6 @@ function onSuccess(st: EStep, v: ReplyValue, sentAtMs: number): void {
         s.joined = true;
         emit(st, 'join');
       }
-      if (s.release?.stage === 'standdown') releaseTitle(st);
       return;
     case 'snapshot':
       s.snapshotAtMs = now;

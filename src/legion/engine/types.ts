@@ -87,14 +87,13 @@ export interface Pending {
 
 /**
  * A lordship being given up, in order: `hooks` (unlord hooks and the workload's stop; this node
- * still registers as standing, since its work may still run), `release` (registered as not
- * standing, then the title released: peers see both before they acquire), `unregister`
- * (shutdown only), then the end.
+ * still registers as standing, since its work may still run), then `release` (registered as not
+ * standing and the title released, both sent at once) and, for a shutdown, `unregister`.
  */
 export interface EngineRelease {
   readonly kind: 'stepdown' | 'shutdown';
   readonly reason: string;
-  stage: 'hooks' | 'standdown' | 'release' | 'unregister';
+  stage: 'hooks' | 'release' | 'unregister';
 }
 
 export interface EngineState {
