@@ -18,7 +18,7 @@ import { legiondSubjects } from './lib/engine-legiond.js';
 import { BENCH_ROOT, etcdElectSubject, pgAdvisorySubject, type Subject } from './lib/engine-subjects.js';
 import { type FailoverResult, failover, type LoadResult, load } from './lib/engine-trials.js';
 import { EtcdServer } from './lib/etcd-server.js';
-import { durTriple, num, table } from './lib/format.js';
+import { dur, durTriple, num, table } from './lib/format.js';
 import { installCleanup } from './lib/procs.js';
 import { summarize } from './lib/stats.js';
 import { WorkDir } from './lib/workdir.js';
@@ -162,6 +162,7 @@ function render(rows: Row[], m: Meta): string {
     'cut max',
     'runs (clean/crash/cut)',
     'max at once',
+    'overlap total',
     'tokens increase',
     'req/s per member, N = 3',
     'N = 50',
@@ -188,6 +189,7 @@ function render(rows: Row[], m: Meta): string {
       cut[2],
       f ? `${f.clean.length}/${f.crash.length}/${f.cut.length}${timeouts}` : '—',
       f ? String(f.maxConcurrency) : '—',
+      f ? dur(f.overlapMs) : '—',
       !f
         ? '—'
         : f.epochs.length === 0
@@ -211,7 +213,7 @@ function render(rows: Row[], m: Meta): string {
     `Host: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; PostgreSQL 15, etcd 3.4 (single member), all on loopback.`,
     `Load average at start ${m.load0.map((x) => x.toFixed(1)).join(' ')}, at end ${m.load1.map((x) => x.toFixed(1)).join(' ')}: the machine is shared, so latencies carry scheduling noise.`,
     '',
-    'Failover: from the fault (clean: SIGTERM of the member running the workload; crash: SIGKILL of its process group, workload included; cut: the proxy between that member and the engine silently drops everything, a half-open connection as when its host\'s network dies, while the others still reach the engine) to the first write of the next member\'s workload (`test/helpers/workload.ts`, a line every 20 ms, so figures carry up to 20 ms of sampling). Three members, each through its own proxy; a cut trial not over within its bound counts as timed out (the cut-off member then still holds the title); after each trial the link is healed, the member started again and the legion left 2 s to settle. "max at once": the most workloads running at one instant over the whole run (1 is right). Load: engine requests per second per member in steady state over a ' +
+    'Failover: from the fault (clean: SIGTERM of the member running the workload; crash: SIGKILL of its process group, workload included; cut: the proxy between that member and the engine silently drops everything, a half-open connection as when its host\'s network dies, while the others still reach the engine) to the first write of the next member\'s workload (`test/helpers/workload.ts`, a line every 20 ms, so figures carry up to 20 ms of sampling). Three members, each through its own proxy; a cut trial not over within its bound counts as timed out (the cut-off member then still holds the title); after each trial the link is healed, the member started again and the legion left 2 s to settle. "max at once": the most workloads running at one instant over the whole run (1 is right); "overlap total": how long two ran at once. Load: engine requests per second per member in steady state over a ' +
       `${m.windowS} s window (PostgreSQL: statements counted by pg_stat_statements; etcd: gRPC messages received, from /metrics, lease keep-alives included).`,
     '',
     table(head, body),

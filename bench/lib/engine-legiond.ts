@@ -61,7 +61,7 @@ function legiondSubject(
   return {
     id,
     label,
-    settings: `ttl ${TTL_S} s (default), renewal and call timeout ttl/3, preempt off`,
+    settings: `ttl ${TTL_S} s (default), renewal every ttl/3, call timeout ttl/2, preempt off`,
     engine: kind,
     spawn: (name, workload, dir, port) => spawn(name, 'bench', workload, dir, port),
     spawnLoad: (n, dir) =>

@@ -112,6 +112,6 @@ export function etcdElectSubject(etcdPort: number, requests: () => Promise<numbe
     requests,
     crashBoundMs: 90_000,
     cutBoundMs: 90_000,
-    crashTrials: 3,
+    crashTrials: 2,
   };
 }
