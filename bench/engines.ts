@@ -1,224 +1,233 @@
 /**
- * `npx tsx bench/engines.ts [K]` (build first: it runs dist/): strong mode side by side with a
- * reference run in the same run, on one real etcd on loopback.
- *
- * - Failover, K runs each (default 5): legiond with `backend: etcd` (three nodes, TTL 2 s, an
- *   attached daemon writing the workload log), from SIGTERM (clean) or SIGKILL (crash) of the
- *   lord's legiond to the next lord's daemon's first write; and the reference, three
- *   `etcdctl elect` processes (Debian's etcd-client) each starting a trivial workload when
- *   elected, from SIGINT (it resigns) or SIGKILL of the leader's etcdctl to the next workload's
- *   first write. etcdctl 3.4 has no TTL option: its session lease is 60 s, so its crash failover
- *   is measured once.
- * - Engine load: N strong-mode cores (N = 3 and 50, the daemon's LegionRunner, EngineLink and
- *   etcd client, in this process) idle for 20 s: requests per second per node.
- *
- * Prints figures, asserts nothing. Progress goes to stderr.
+ * `npx tsx bench/engines.ts [--k 5] [--only id,id] [--no-load]` (build first when legiond rows
+ * are included): strong mode side by side. For each subject (legiond on each backend, and the
+ * references run in the same run: `etcdctl elect` and a PostgreSQL session advisory-lock runner of
+ * the OCA/queue kind), clean failover (SIGTERM of the member running the workload) and crash
+ * failover (SIGKILL of its process group) p50/p95/max over K runs, measured from the signal to
+ * the first write of the next member's workload (test/helpers/workload.ts); the most workloads
+ * seen at once; and the engine load, requests per second per member at N = 3 and N = 50
+ * (PostgreSQL: statements from pg_stat_statements; etcd: gRPC messages received, from /metrics).
+ * Writes bench/results/engines.md and engines.json. Prints figures, never asserts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { LegionRunner } from '../src/daemon/legion-runner.js';
-import { EtcdEngineClient } from '../src/engine/etcd.js';
-import { EngineLink } from '../src/engine/link.js';
-import { engineMachine } from '../src/legion/engine/machine.js';
-import type { EngineMessage, EngineParams, EngineState } from '../src/legion/engine/types.js';
-import { engineLegions } from '../test/helpers/engine-legion.js';
-import { ETCDCTL, EtcdServer } from '../test/helpers/etcd-server.js';
-import { dur, table } from './lib/format.js';
-import { type Summary, summarize } from './lib/stats.js';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { PgServer } from '../test/helpers/pg-server.js';
+import { legiondSubjects } from './lib/engine-legiond.js';
+import { BENCH_ROOT, etcdElectSubject, pgAdvisorySubject, type Subject } from './lib/engine-subjects.js';
+import { type FailoverResult, failover, type LoadResult, load } from './lib/engine-trials.js';
+import { EtcdServer } from './lib/etcd-server.js';
+import { dur, durTriple, num, table } from './lib/format.js';
+import { installCleanup } from './lib/procs.js';
+import { summarize } from './lib/stats.js';
+import { WorkDir } from './lib/workdir.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function legiondFailover(kind: 'clean' | 'crash'): Promise<number> {
-  const legions = engineLegions();
-  try {
-    const L = await legions.make({ daemon: { termMs: 0, graceMs: 1000 }, hooks: false });
-    await L.startAll().catch(async (e) => {
-      log(`${String(e)}\n${L.logTails(8)}\n${JSON.stringify(await L.ctl('n1', 'status', '--json'))}`);
-      throw e;
-    });
-    await L.firstWrite('n3', 0);
-    await sleep(500);
-    L.proc('n3').kill(kind === 'clean' ? 'SIGTERM' : 'SIGKILL');
-    const t0 = Date.now();
-    const first = await L.firstWrite('n2', t0, 'the next daemon', 'daemon', 20_000);
-    return first.ms - t0;
-  } finally {
-    await legions.cleanup();
-  }
+export interface Servers {
+  pg: PgServer;
+  etcd: EtcdServer;
+  work: WorkDir;
 }
 
-/** three `etcdctl elect` candidates; each starts a trivial workload (a timestamp) once elected */
-async function electFailover(kind: 'clean' | 'crash'): Promise<number> {
-  const etcd = new EtcdServer();
-  await etcd.start();
-  const procs: ChildProcess[] = [];
-  const elected = new Map<ChildProcess, number>();
-  try {
-    const start = (name: string) => {
-      const c = spawn(ETCDCTL, ['--endpoints', etcd.endpoint, 'elect', 'bench', name], {
-        env: { ...process.env, ETCDCTL_API: '3' },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      c.stdout?.once('data', () => {
-        // the trivial workload: one process that records when it ran
-        const script = 'echo $' + '{EPOCHREALTIME/./}';
-        const w = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
-        w.stdout?.once('data', (b: Buffer) => elected.set(c, Number(b.toString().trim()) / 1000));
-      });
-      procs.push(c);
-      return c;
-    };
-    const first = start('n1');
-    const deadline = Date.now() + 10_000;
-    while (!elected.has(first)) {
-      if (Date.now() > deadline) throw new Error('etcdctl elect: n1 was never elected');
-      await sleep(20);
-    }
-    const rest = [start('n2'), start('n3')];
-    await sleep(1000);
-    first.kill(kind === 'clean' ? 'SIGINT' : 'SIGKILL');
-    const t0 = Date.now();
-    const limit = Date.now() + 90_000;
-    for (;;) {
-      const next = rest.find((c) => elected.has(c));
-      if (next) return elected.get(next)! - t0;
-      if (Date.now() > limit) throw new Error('etcdctl elect: no successor within 90 s');
-      await sleep(10);
-    }
-  } finally {
-    for (const c of procs) c.kill('SIGKILL');
-    await etcd.cleanup();
-  }
-}
-
-async function engineLoad(n: number, seconds: number): Promise<{ perNode: number; lords: number }> {
-  const etcd = new EtcdServer();
-  await etcd.start();
-  const runners: LegionRunner<EngineState, EngineMessage>[] = [];
-  const links: EngineLink[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const link = new EngineLink(
-        'etcd',
-        new EtcdEngineClient({
-          endpoints: [etcd.endpoint],
-          prefix: '/bench',
-          legion: 'load',
-          callTimeoutMs: 2500,
-        }),
-      );
-      const params: EngineParams = {
-        legion: 'load',
-        uuid: randomUUID(),
-        name: `n${i}`,
-        valor: BigInt(i + 1),
-        quorum: 1,
-        intervalMs: 250,
-        toleranceMs: 1000,
-        jitter: 0,
-        preempt: true,
-        preemptDelayMs: 0,
-        lordDelayMs: 0,
-        scroll: new Uint8Array(0),
-        initialEpoch: 0n,
-        engine: { ttlMs: 5000 },
-      };
-      const r = new LegionRunner<EngineState, EngineMessage>({
-        params,
-        machine: engineMachine,
-        codec: {
-          encode: () => new Uint8Array(0),
-          decode: () => {
-            throw new Error('no bytes');
-          },
-        },
-        transport: link,
-        logger: pino({ level: 'silent' }),
-        holdTimeoutMs: 1000,
-        sink: { onEvent: () => {}, drained: async () => {} },
-      });
-      runners.push(r);
-      links.push(link);
-      r.start();
-    }
-    // settle, then count requests over the window
-    await sleep(8000);
-    const before = links.reduce((a, l) => a + l.stats().packetsSent, 0);
-    await sleep(seconds * 1000);
-    const after = links.reduce((a, l) => a + l.stats().packetsSent, 0);
-    const lords = runners.filter((r) => r.view().self.lord).length;
-    return { perNode: (after - before) / seconds / n, lords };
-  } finally {
-    for (const r of runners) await r.close();
-    await etcd.cleanup();
-  }
-}
-
-function row(label: string, s: Summary | null, note = ''): string[] {
-  return [label, String(s?.n ?? 0), dur(s?.p50), dur(s?.p95), dur(s?.max), note];
+interface Row {
+  subject: Subject;
+  failover?: FailoverResult;
+  load: LoadResult[];
+  errors: string[];
 }
 
 async function main(): Promise<void> {
-  const k = Number(process.argv[2] ?? 5);
-  const samples: Record<string, number[]> = {};
-  const add = (key: string, v: number) => {
-    const list = samples[key] ?? [];
-    list.push(v);
-    samples[key] = list;
-  };
-  const errors: string[] = [];
-  // a run that fails to set up (a start slower than the helpers' bounds on a loaded machine) is
-  // retried, and listed under the tables
-  const attempt = async (what: string, f: () => Promise<number>): Promise<number> => {
-    for (let tries = 1; ; tries++) {
+  const o = new Command()
+    .option('--k <n>', 'trials per kind', '5')
+    .option('--only <ids>', 'comma-separated subject ids')
+    .option('--no-load', 'skip the engine load')
+    .option('--no-failover', 'skip the failover trials')
+    .option('--window <s>', 'load window in seconds', '10')
+    .option('--sizes <list>', 'load sizes N', '3,50')
+    .option('--out <name>', 'results name under bench/results', 'engines')
+    .parse()
+    .opts<{
+      k: string;
+      only?: string;
+      load: boolean;
+      failover: boolean;
+      window: string;
+      sizes: string;
+      out: string;
+    }>();
+  const k = Number(o.k);
+  installCleanup();
+  const started = new Date();
+  const load0 = loadavg();
+  const work = new WorkDir();
+  const pgServer = await PgServer.start({
+    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' },
+  });
+  // the server is not one of the bench's process groups: an interrupted bench stops it here
+  process.on('exit', () => pgServer.killNow());
+  let etcd: EtcdServer | null = null;
+  const rows: Row[] = [];
+  try {
+    await pgServer.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    etcd = await EtcdServer.start(work.sub('etcd'));
+    const servers: Servers = { pg: pgServer, etcd, work };
+    const subjects: Subject[] = [
+      ...legiondSubjects(servers),
+      etcdElectSubject(etcd.clientPort, () => etcd!.requests()),
+      pgAdvisorySubject(pgServer.port, 250),
+    ].filter((s) => !o.only || o.only.split(',').includes(s.id));
+    for (const s of subjects) {
+      const row: Row = { subject: s, load: [], errors: [] };
+      rows.push(row);
+      log(`== ${s.id}: ${s.label}`);
       try {
-        return await f();
+        const port = s.engine === 'postgres' ? pgServer.port : etcd.clientPort;
+        if (o.failover) row.failover = await failover(s, work.sub(`${s.id}-failover`), k, port, log);
       } catch (e) {
-        errors.push(`${what}: ${String(e).split('\n')[0]}`);
-        log(`${what}: failed (${tries}), ${String(e).split('\n')[0]}`);
-        if (tries >= 3) throw e;
+        row.errors.push(`failover: ${e}`);
+        log(`${s.id}: failover failed: ${e}`);
+      }
+      if (!o.load) continue;
+      for (const n of o.sizes.split(',').map(Number)) {
+        try {
+          const r = await load(
+            s,
+            work.sub(`${s.id}-load-${n}`),
+            n,
+            Number(o.window) * 1000,
+            s.loadWarmMs?.(n) ?? (n > 3 ? 8000 : 4000),
+          );
+          row.load.push(r);
+          log(`${s.id}: load N=${n}: ${r.perNode.toFixed(2)} requests/s per member`);
+        } catch (e) {
+          row.errors.push(`load N=${n}: ${e}`);
+          log(`${s.id}: load N=${n} failed: ${e}`);
+        }
       }
     }
-  };
-  for (let i = 0; i < k; i++) {
-    for (const kind of ['clean', 'crash'] as const) {
-      const ms = await attempt(`legiond ${kind}`, () => legiondFailover(kind));
-      add(`legiond-${kind}`, ms);
-      log(`legiond ${kind} #${i + 1}: ${Math.round(ms)} ms`);
-      if (kind === 'clean' || i === 0) {
-        const ref = await attempt(`etcdctl elect ${kind}`, () => electFailover(kind));
-        add(`elect-${kind}`, ref);
-        log(`etcdctl elect ${kind} #${i + 1}: ${Math.round(ref)} ms`);
-      }
-    }
+  } finally {
+    await etcd?.stop();
+    await pgServer.stop();
+    if (!process.env.BENCH_KEEP) work.remove();
   }
-  const rows = [
-    row('legiond backend etcd, clean stop (SIGTERM)', summarize(samples['legiond-clean'] ?? [])),
-    row('etcdctl elect, clean (SIGINT: resign)', summarize(samples['elect-clean'] ?? [])),
-    row('legiond backend etcd, crash (SIGKILL), TTL 2 s', summarize(samples['legiond-crash'] ?? [])),
-    row(
-      'etcdctl elect, crash (SIGKILL), session TTL 60 s',
-      summarize(samples['elect-crash'] ?? []),
-      'no TTL option',
-    ),
-  ];
-  console.log("Failover: the fault to the next lord's workload's first write");
-  console.log(table(['', 'runs', 'p50', 'p95', 'max', 'notes'], rows));
-  const load: string[][] = [];
-  for (const n of [3, 50]) {
-    log(`engine load, N = ${n}`);
-    const r = await engineLoad(n, 20);
-    load.push([`N = ${n}`, r.perNode.toFixed(2), String(r.lords)]);
-  }
-  console.log('\nEngine load while idle (TTL 5 s): etcd requests per second per node');
-  console.log(table(['legion', 'requests/s per node', 'lords'], load));
-  if (errors.length > 0)
-    console.log(`\nRuns retried: ${errors.length}\n${errors.map((e) => `- ${e}`).join('\n')}`);
+  const md = render(rows, {
+    started,
+    ended: new Date(),
+    k,
+    load0,
+    load1: loadavg(),
+    windowS: Number(o.window),
+  });
+  const base = join(BENCH_ROOT, 'bench', 'results', o.out);
+  writeFileSync(`${base}.md`, md);
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify(
+      rows.map((r) => ({
+        id: r.subject.id,
+        settings: r.subject.settings,
+        failover: r.failover,
+        load: r.load,
+        errors: r.errors,
+      })),
+      null,
+      1,
+    )}\n`,
+  );
+  process.stdout.write(md);
 }
 
-main().catch((e) => {
-  console.error(e);
+interface Meta {
+  started: Date;
+  ended: Date;
+  k: number;
+  load0: number[];
+  load1: number[];
+  windowS: number;
+}
+
+function render(rows: Row[], m: Meta): string {
+  const head = [
+    'subject',
+    'settings',
+    'clean p50',
+    'clean p95',
+    'clean max',
+    'crash p50',
+    'crash p95',
+    'crash max',
+    'cut p50',
+    'cut max',
+    'runs (clean/crash/cut)',
+    'max at once',
+    'overlap total',
+    'tokens increase',
+    'req/s per member, N = 3',
+    'N = 50',
+  ];
+  const body = rows.map((r) => {
+    const f = r.failover;
+    const clean = durTriple(summarize(f?.clean ?? []));
+    const crash = durTriple(summarize(f?.crash ?? []));
+    const cut = durTriple(summarize(f?.cut ?? []));
+    const ld = (n: number) => {
+      const x = r.load.find((l) => l.n === n);
+      return x ? num(x.perNode, 2) : '—';
+    };
+    const timeouts =
+      f && f.timeouts.clean + f.timeouts.crash + f.timeouts.cut > 0
+        ? ` (timed out: ${f.timeouts.clean}/${f.timeouts.crash}/${f.timeouts.cut})`
+        : '';
+    return [
+      r.subject.id,
+      r.subject.settings,
+      ...clean,
+      ...crash,
+      cut[0],
+      cut[2],
+      f ? `${f.clean.length}/${f.crash.length}/${f.cut.length}${timeouts}` : '—',
+      f ? String(f.maxConcurrency) : '—',
+      f ? dur(f.overlapMs) : '—',
+      !f
+        ? '—'
+        : f.epochs.length === 0
+          ? 'no token'
+          : f.epochsIncrease
+            ? `yes (${f.epochs.length} epochs)`
+            : 'NO',
+      ld(3),
+      ld(50),
+    ];
+  });
+  const errors = rows.flatMap((r) => [
+    ...r.errors.map((e) => `- ${r.subject.id}: ${e.split('\n')[0]}`),
+    ...(r.failover?.errors ?? []).map((e) => `- ${r.subject.id}: ${e.split('\n')[0]}`),
+  ]);
+  const mins = ((m.ended.getTime() - m.started.getTime()) / 60_000).toFixed(1);
+  return [
+    '# Strong mode: legiond on an engine, beside the references',
+    '',
+    `Run ${m.started.toISOString()} – ${m.ended.toISOString()} (${mins} min), \`npx tsx bench/engines.ts --k ${m.k}\`.`,
+    `Host: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; PostgreSQL 15, etcd 3.4 (single member), all on loopback.`,
+    `Load average at start ${m.load0.map((x) => x.toFixed(1)).join(' ')}, at end ${m.load1.map((x) => x.toFixed(1)).join(' ')}: the machine is shared, so latencies carry scheduling noise.`,
+    '',
+    'Failover: from the fault (clean: SIGTERM of the member running the workload; crash: SIGKILL of its process group, workload included; cut: the proxy between that member and the engine silently drops everything, a half-open connection as when its host\'s network dies, while the others still reach the engine) to the first write of the next member\'s workload (`test/helpers/workload.ts`, a line every 20 ms, so figures carry up to 20 ms of sampling). Three members, each through its own proxy; a cut trial not over within its bound counts as timed out (the cut-off member then still holds the title); after each trial the link is healed, the member started again and the legion left 2 s to settle. "max at once": the most workloads running at one instant over the whole run (1 is right); "overlap total": how long two ran at once. Load: engine requests per second per member in steady state over a ' +
+      `${m.windowS} s window (PostgreSQL: statements counted by pg_stat_statements; etcd: gRPC messages received, from /metrics, lease keep-alives included).`,
+    '',
+    table(head, body),
+    '',
+    ...rows.map(
+      (r) =>
+        `- ${r.subject.id}: ${r.subject.label}${r.subject.notes ? `. ${r.subject.notes.join(' ')}` : ''}`,
+    ),
+    ...(errors.length ? ['', 'Errors (not counted above):', ...errors] : []),
+    '',
+  ].join('\n');
+}
+
+await main().catch((e: unknown) => {
+  log(`bench/engines: ${e instanceof Error ? e.stack : e}`);
   process.exit(1);
 });

@@ -57,6 +57,10 @@ export type ErrorCode =
   | 'ERR_WORK_RECORDS_INVALID'
   | 'ERR_WORK_RECORDS_READ'
   | 'ERR_WORK_RECORDS_WRITE'
+  // strong mode: the engine (etcd, PostgreSQL) refused, failed or did not answer in time
+  | 'ERR_ENGINE'
+  | 'ERR_ENGINE_TIMEOUT'
+  | 'ERR_ENGINE_UNREACHABLE'
   // internal
   | 'ERR_CLOSED'
   | 'ERR_INTERNAL';

@@ -11,6 +11,7 @@ import { readSecretFile } from '../config/secrets.js';
 import type { EngineConfig, LegionConfig } from '../config/types.js';
 import type { EtcdClientOptions } from '../engine/etcd.js';
 import { EngineLink } from '../engine/link.js';
+import { PostgresEngine } from '../engine/postgres.js';
 import type { EngineClient } from '../engine/types.js';
 import { LegiondError } from '../errors.js';
 import { engineMachine } from '../legion/engine/machine.js';
@@ -97,10 +98,7 @@ export async function postgresOptions(
   return o;
 }
 
-/**
- * The client for the legion's backend. PostgreSQL: a client taking PostgresClientOptions and
- * implementing EngineClient plugs in at the `postgres` case.
- */
+/** The client for the legion's backend. */
 export async function engineClientFor(
   cfg: LegionConfig,
   onWatchError: (e: Error) => void,
@@ -112,11 +110,14 @@ export async function engineClientFor(
     const { EtcdEngineClient } = await import('../engine/etcd.js');
     return new EtcdEngineClient({ ...(await etcdOptions(cfg.name, e)), onWatchError });
   }
-  await postgresOptions(cfg.name, e);
-  throw new LegiondError(
-    'ERR_CONFIG',
-    `legion ${cfg.name}: backend postgres: this build of legiond has no PostgreSQL client`,
-  );
+  // pg is light (no native parts): loaded with the rest
+  return new PostgresEngine({
+    ...(await postgresOptions(cfg.name, e)),
+    legion: cfg.name,
+    // as for etcd: the core gives a request half the TTL; a call left running longer only holds a connection
+    timeoutMs: Math.max(500, Math.floor(e.ttlMs / 2)),
+    onWatchError,
+  });
 }
 
 function engineProtocol(cfg: LegionConfig): Protocol<EngineState, EngineMessage> {
