@@ -122,13 +122,10 @@ function flagsByte(f: AnnounceFlags): number {
   );
 }
 
-export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attestation[]): Uint8Array {
-  if (seen.length > MAX_SEEN)
-    throw protocolError('ERR_LIMIT', `seen has ${seen.length} entries, limit ${MAX_SEEN}`);
+/** The payload between the envelope and the seen count: the same bytes while the announce's fields are. */
+export function encodeHead(p: PreparedBody): Uint8Array {
   const a = p.announce;
-  const w = new Writer(payloadBytes(p, seen.length));
-  w.u64(env.seq);
-  w.u64(BigInt(env.sentAtMs));
+  const w = new Writer(payloadBytes(p, 0) - 8 - 8 - 1);
   w.u8(p.legion.length);
   w.raw(p.legion);
   uuidToBytes(a.uuid, w.bytes, w.pos);
@@ -148,6 +145,16 @@ export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attes
   w.u32(a.viewDigest);
   w.u16(a.scroll.length);
   w.raw(a.scroll);
+  return w.bytes;
+}
+
+export function encodeWithHead(env: PayloadEnvelope, head: Uint8Array, seen: Attestation[]): Uint8Array {
+  if (seen.length > MAX_SEEN)
+    throw protocolError('ERR_LIMIT', `seen has ${seen.length} entries, limit ${MAX_SEEN}`);
+  const w = new Writer(8 + 8 + head.length + 1 + seen.length * SEEN_ENTRY_BYTES);
+  w.u64(env.seq);
+  w.u64(BigInt(env.sentAtMs));
+  w.raw(head);
   w.u8(seen.length);
   for (const s of seen) {
     uuidToBytes(s.uuid, w.bytes, w.pos);
@@ -155,4 +162,21 @@ export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attes
     w.u32(s.agoMs);
   }
   return w.bytes;
+}
+
+export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attestation[]): Uint8Array {
+  return encodeWithHead(env, encodeHead(p), seen);
+}
+
+/**
+ * What prepareBody checks of `seen`, for an announce whose other fields were checked before
+ * (the encoder's head cache): the same errors in the same order.
+ */
+export function checkSeen(a: Announce): Attestation[] {
+  if (!Array.isArray(a.seen)) throw protocolError('ERR_MALFORMED', 'seen must be an array');
+  const scratch = new Uint8Array(UUID_BYTES);
+  return a.seen.map((s) => {
+    uuidToBytes(s.uuid, scratch, 0);
+    return { uuid: s.uuid, agoMs: wireAgoMs(s.agoMs) };
+  });
 }

@@ -1,17 +1,19 @@
 /** Native wire codec: ties header, payload, AEAD and replay guard together. Pure apart from node:crypto. */
-import { randomBytes } from 'node:crypto';
-import {
-  type BodyLimits,
-  type DecodedPayload,
-  encodePayload,
-  payloadBytes,
-  prepareBody,
-  SEEN_ENTRY_BYTES,
-  trimSeen,
-} from './body.js';
+import { type CipherGCM, randomBytes } from 'node:crypto';
+import { type BodyLimits, type DecodedPayload, encodeWithHead, SEEN_ENTRY_BYTES, trimSeen } from './body.js';
 import { utf8 } from './bytes.js';
-import { KEY_BYTES, KEY_ID_BYTES, type KeyRing, keyId, open, seal, TAG_BYTES } from './crypto.js';
+import {
+  finishSeal,
+  KEY_BYTES,
+  KEY_ID_BYTES,
+  type KeyRing,
+  keyId,
+  open,
+  prepareSeal,
+  TAG_BYTES,
+} from './crypto.js';
 import { protocolError } from './errors.js';
+import { type EncodedHead, encodedHead } from './head-cache.js';
 import {
   KEYED_HEADER_BYTES,
   MAGIC_0,
@@ -120,6 +122,10 @@ export class NativeEncoder {
   private readonly maxPacketBytes: number;
   private readonly limits: BodyLimits;
   private seq = 0n;
+  /** the last announce's fields and their bytes: a heartbeat repeats them */
+  private head: EncodedHead | null = null;
+  /** the cipher of the packet after the last one, set up ahead */
+  private next: { seq: bigint; header: Uint8Array; cipher: CipherGCM } | null = null;
 
   constructor(o: EncoderOptions) {
     checkLegion(o.legion);
@@ -150,15 +156,17 @@ export class NativeEncoder {
    * even without them, ERR_LIMIT/ERR_MALFORMED for fields the wire cannot carry.
    */
   encode(a: Announce): Uint8Array {
-    const p = prepareBody(a, this.limits);
+    const { head, seen } = encodedHead(this.head, a, this.limits);
     if (a.legion !== this.legion) {
       throw protocolError(
         'ERR_WRONG_LEGION',
         `announce for legion ${a.legion}, encoder is for ${this.legion}`,
       );
     }
+    // kept only once the legion is known good: a wrong one is refused at every call
+    this.head = head;
     const overhead = this.send ? KEYED_HEADER_BYTES + TAG_BYTES : PLAIN_HEADER_BYTES;
-    const base = overhead + payloadBytes(p, 0);
+    const base = overhead + 8 + 8 + head.bytes.length + 1;
     if (base > this.maxPacketBytes) {
       throw protocolError(
         'ERR_TOO_LARGE',
@@ -166,19 +174,28 @@ export class NativeEncoder {
       );
     }
     const room = Math.min(MAX_SEEN, Math.floor((this.maxPacketBytes - base) / SEEN_ENTRY_BYTES));
-    const seen = trimSeen(p.seen, room);
+    const kept = trimSeen(seen, room);
     const now = this.wallClock();
     if (!Number.isFinite(now) || now < 0) throw protocolError('ERR_LIMIT', `wall clock returned ${now}`);
     if (this.seq >= U64_MAX) throw protocolError('ERR_LIMIT', 'sequence number exhausted');
     const seq = this.seq + 1n;
-    const payload = encodePayload({ seq, sentAtMs: Math.floor(now) }, p, seen);
+    const payload = encodeWithHead({ seq, sentAtMs: Math.floor(now) }, head.bytes, kept);
     this.seq = seq;
     if (!this.send) return concat(writeHeader(MODE_PLAINTEXT, null, null), payload);
+    const next = this.next !== null && this.next.seq === seq ? this.next : this.prepare(seq);
+    this.next = null;
+    const out = concat(next.header, finishSeal(next.cipher, payload));
+    if (seq < U64_MAX) this.next = this.prepare(seq + 1n);
+    return out;
+  }
+
+  private prepare(seq: bigint): { seq: bigint; header: Uint8Array; cipher: CipherGCM } {
+    const send = this.send!;
     const nonce = new Uint8Array(12);
-    nonce.set(this.send.prefix);
+    nonce.set(send.prefix);
     new DataView(nonce.buffer).setBigUint64(NONCE_PREFIX_BYTES, seq);
-    const header = writeHeader(MODE_AES_256_GCM, this.send.id, nonce);
-    return concat(header, seal(this.send.key, nonce, header, payload));
+    const header = writeHeader(MODE_AES_256_GCM, send.id, nonce);
+    return { seq, header, cipher: prepareSeal(send.key, nonce, header) };
   }
 }
 
