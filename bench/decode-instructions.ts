@@ -1,10 +1,11 @@
 /**
  * Instructions per decoded announce, counted by valgrind's callgrind rather than timed: on a
  * shared machine the count is repeatable where seconds are not. Runs bench/decode-driver.mjs with
- * 2 and with 4 passes over 10,000 announces and divides the difference by 20,000, so start-up,
- * encoding and the JIT's warm-up cancel out. Needs valgrind (Debian: apt-get install valgrind).
+ * 2 and with 8 passes over 10,000 announces and divides the difference by 60,000, so start-up,
+ * encoding and the JIT's warm-up cancel out; V8 runs `--predictable` (its compilers on the main
+ * thread, at the same points every run). Needs valgrind (Debian: apt-get install valgrind).
  *
- *   npm run build && npx tsx bench/decode-instructions.ts     (about 5 minutes)
+ *   npm run build && npx tsx bench/decode-instructions.ts     (about 10 minutes)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ const DRIVER = fileURLToPath(new URL('./decode-driver.mjs', import.meta.url));
 /** instructions callgrind counted in a whole run of the driver */
 function collected(passes: number, secure: boolean): number {
   const args = ['--tool=callgrind', '--smc-check=all-non-file', '--callgrind-out-file=/dev/null'];
-  args.push(process.execPath, DRIVER, String(passes), ...(secure ? ['--secure'] : []));
+  args.push(process.execPath, '--predictable', DRIVER, String(passes), ...(secure ? ['--secure'] : []));
   const r = spawnSync('valgrind', args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
     throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
@@ -26,9 +27,9 @@ function collected(passes: number, secure: boolean): number {
 
 for (const secure of [false, true]) {
   const a = collected(2, secure);
-  const b = collected(4, secure);
+  const b = collected(8, secure);
   const label = secure ? 'decode + authenticate (AES-256-GCM)' : 'decode only (plaintext)';
   process.stdout.write(
-    `${label}: ${Math.round((b - a) / 20_000).toLocaleString('en-US')} instructions per announce\n`,
+    `${label}: ${Math.round((b - a) / 60_000).toLocaleString('en-US')} instructions per announce\n`,
   );
 }
