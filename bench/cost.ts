@@ -7,7 +7,7 @@ import type { LegionStatus } from '../src/control/results.js';
 import { sleep, until } from './lib/clock.js';
 import { legiondStatus, startLegiond } from './lib/legiond-node.js';
 import { takePorts } from './lib/ports.js';
-import { cpuSeconds, groupPids, rssMiB, ticksPerSecond } from './lib/proc-stat.js';
+import { anonMiB, cpuSeconds, groupPids, pssMiB, rssMiB, ticksPerSecond } from './lib/proc-stat.js';
 import { type Proc, spawnProc } from './lib/procs.js';
 import { type Summary, summarize } from './lib/stats.js';
 import { udpCounters } from './lib/udp-stats.js';
@@ -23,6 +23,9 @@ export interface CostConfig {
   settings: string;
   warmupS: number;
   windowS: number;
+  /** announce interval and tolerance; the implementation's defaults when absent */
+  intervalMs?: number;
+  toleranceMs?: number;
 }
 
 export interface CostRow extends CostConfig {
@@ -31,6 +34,10 @@ export interface CostRow extends CostConfig {
   /** one clock tick over the window, in percent of a core: smaller figures read as 0 */
   cpuResolutionPct: number;
   rssMiB: Summary | null;
+  /** proportional set size: shared pages (the node binary) divided among the processes sharing them */
+  pssMiB?: Summary | null;
+  /** anonymous resident memory: the process's own */
+  anonMiB?: Summary | null;
   /** legiond's counters; null for uWSGI, which has none */
   pktsOutPerS: Summary | null;
   pktsInPerS: Summary | null;
@@ -48,6 +55,13 @@ export interface CostRow extends CostConfig {
 interface Member {
   proc: Proc;
   control: string | null;
+}
+
+function timing(c: CostConfig): { intervalMs?: number; toleranceMs?: number } {
+  return {
+    ...(c.intervalMs !== undefined ? { intervalMs: c.intervalMs } : {}),
+    ...(c.toleranceMs !== undefined ? { toleranceMs: c.toleranceMs } : {}),
+  };
 }
 
 function startNodes(c: CostConfig, dir: string, secretFile: string): Member[] {
@@ -68,6 +82,7 @@ function startNodes(c: CostConfig, dir: string, secretFile: string): Member[] {
         control,
         logFile: join(dir, `n${i}.log`),
         logLevel: 'info',
+        ...timing(c),
       });
       return { proc, control };
     });
@@ -85,8 +100,8 @@ function startNodes(c: CostConfig, dir: string, secretFile: string): Member[] {
         peers,
         valor: i + 1,
         secret: 'bench-secret',
-        freqS: 3,
-        toleranceS: 15,
+        freqS: (c.intervalMs ?? 3000) / 1000,
+        toleranceS: (c.toleranceMs ?? 15_000) / 1000,
         logFile,
       });
       return { proc, control: null };
@@ -102,6 +117,7 @@ function startNodes(c: CostConfig, dir: string, secretFile: string): Member[] {
       control,
       logFile,
       logLevel: 'info',
+      ...timing(c),
     });
     return { proc, control };
   });
@@ -115,9 +131,9 @@ function nodeCpu(m: Member): number | null {
   return parts.some((x) => x === null) || parts.length === 0 ? null : parts.reduce((a, b) => a! + b!, 0)!;
 }
 
-function nodeRss(m: Member): number | null {
-  if (m.control !== null) return rssMiB(m.proc.pid);
-  const parts = groupPids(m.proc.pid).map(rssMiB);
+function nodeRss(m: Member, read: (pid: number) => number | null = rssMiB): number | null {
+  if (m.control !== null) return read(m.proc.pid);
+  const parts = groupPids(m.proc.pid).map(read);
   return parts.length === 0 || parts.some((x) => x === null) ? null : parts.reduce((a, b) => a! + b!, 0)!;
 }
 
@@ -169,12 +185,16 @@ export async function runCost(
     const tc = performance.now();
     const after = await statuses(members);
     const ta = performance.now();
-    const rss = members.map(nodeRss);
+    const rss = members.map((m) => nodeRss(m));
+    const pss = members.map((m) => nodeRss(m, pssMiB));
+    const anon = members.map((m) => nodeRss(m, anonMiB));
     if (members.some((m) => !m.proc.running)) throw new Error('a node exited during the window');
     const wallS = (tc - tb) / 1000;
     if (udp0 && udp1) row.rcvbufErrorsPerS = (udp1.rcvbufErrors - udp0.rcvbufErrors) / wallS;
     row.cpuPct = summarize(cpu0.map((x, i) => ((cpu1[i]! - x!) / wallS) * 100));
     row.rssMiB = summarize(rss.map((x) => x!));
+    row.pssMiB = pss.every((x) => x !== null) ? summarize(pss.map((x) => x!)) : null;
+    row.anonMiB = anon.every((x) => x !== null) ? summarize(anon.map((x) => x!)) : null;
     if (c.impl === 'legiond') {
       const dt = (ta - tb) / 1000;
       const rate = (k: 'packetsSent' | 'packetsReceived' | 'bytesSent' | 'bytesReceived') =>
@@ -189,7 +209,7 @@ export async function runCost(
       row.deliveredRatio = sent > 0 ? row.pktsInPerS!.mean / sent : null;
     }
     log(
-      `  ${c.id}: cpu p50 ${row.cpuPct?.p50.toFixed(2)}% max ${row.cpuPct?.max.toFixed(2)}%, rss max ${row.rssMiB?.max.toFixed(1)} MiB`,
+      `  ${c.id}: cpu p50 ${row.cpuPct?.p50.toFixed(2)}% max ${row.cpuPct?.max.toFixed(2)}%, rss max ${row.rssMiB?.max.toFixed(1)} MiB, pss p50 ${row.pssMiB?.p50.toFixed(1)} MiB, anon p50 ${row.anonMiB?.p50.toFixed(1)} MiB`,
     );
   } catch (e) {
     row.error = e instanceof Error ? e.message : String(e);

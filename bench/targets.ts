@@ -5,6 +5,7 @@
  */
 import { dur, num, pct } from './lib/format.js';
 import type { BenchResults, TargetCheck } from './results.js';
+import { checkCostTargets } from './targets-cost.js';
 
 const CLEAN_P95_MS = 100;
 const CPU_PCT = 1;
@@ -13,7 +14,7 @@ const RSS_MIB = 80e6 / 2 ** 20;
 const MIB_TO_MB = 2 ** 20 / 1e6;
 
 export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
-  return [...cleanFailover(r), ...crashFailover(r), ...simLoss(r), ...cost(r)];
+  return [...cleanFailover(r), ...crashFailover(r), ...simLoss(r), ...cost(r), ...checkCostTargets(r)];
 }
 
 function cleanFailover(r: Omit<BenchResults, 'targets'>): TargetCheck[] {

@@ -1,4 +1,5 @@
 /** Starting real legiond processes (the built CLI in dist/) and asking them for their status. */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../src/control/client.js';
 import type { LegionStatus, StatusResult } from '../../src/control/results.js';
@@ -25,8 +26,29 @@ export interface LegiondSpec {
   logLevel?: string;
 }
 
+/**
+ * The Node flags legiond runs with in production: the NODE_OPTIONS of config/legiond.service, so
+ * the bench measures what the unit deploys (BENCH_NODE_OPTIONS overrides them, '' for none).
+ */
+export function legiondNodeFlags(): string[] {
+  const env = process.env.BENCH_NODE_OPTIONS;
+  if (env !== undefined) return env.split(/\s+/).filter((f) => f !== '');
+  const unit = readFileSync(new URL('../../config/legiond.service', import.meta.url), 'utf8');
+  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+}
+
 export function legiondArgs(s: LegiondSpec): string[] {
-  const a = [LEGIOND_CLI, '--legion', s.legion, '--node-name', s.name, '--bind', s.bind];
+  const a = [
+    ...legiondNodeFlags(),
+    LEGIOND_CLI,
+    '--legion',
+    s.legion,
+    '--node-name',
+    s.name,
+    '--bind',
+    s.bind,
+  ];
   for (const p of s.peers ?? []) a.push('--peer', p);
   if (s.multicast) a.push('--multicast', s.multicast.group, '--multicast-interface', s.multicast.iface);
   a.push('--valor', String(s.valor), '--secret-file', s.secretFile, '--control', s.control);

@@ -58,3 +58,27 @@ export function groupPids(pgid: number): number[] {
   }
   return out;
 }
+
+/**
+ * Proportional set size in MiB (smaps_rollup): pages shared with other processes, above all the
+ * node binary's code that N daemons map once, count 1/k to each of the k sharing them. RSS counts
+ * them whole in every process, so at N = 50 it overstates what a node costs the host.
+ */
+export function pssMiB(pid: number): number | null {
+  try {
+    const m = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** RssAnon in MiB: the process's own memory (heap, stacks, malloc), none of it file-backed. */
+export function anonMiB(pid: number): number | null {
+  try {
+    const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}

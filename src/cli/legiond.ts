@@ -8,7 +8,6 @@ import { notifierFromEnv } from '../daemon/notify/sd-notifier.js';
 import { allObservers } from '../daemon/observer.js';
 import { shutdownDeadlineMs } from '../daemon/shutdown-deadline.js';
 import { isLegiondError } from '../errors.js';
-import { HttpEndpoint } from '../http/endpoint.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -149,7 +148,10 @@ async function run(opts: Record<string, unknown>): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const deadline = shutdownDeadlineMs(config);
   const notifier = notifierFromEnv(process.env, logger);
-  const http = config.http ? new HttpEndpoint({ config: config.http, logger }) : null;
+  // prom-client and the HTTP server load only when configured (about 5 MiB of a node's memory)
+  const http = config.http
+    ? new (await import('../http/endpoint.js')).HttpEndpoint({ config: config.http, logger })
+    : null;
   const observers = [...(notifier ? [notifier] : []), ...(http ? [http] : [])];
   const daemon = new Daemon({
     config,

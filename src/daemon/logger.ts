@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type Pretty from 'pino-pretty';
+
+/** pino-pretty is for a person at a terminal: a daemon under systemd never loads it */
+const requirePretty = (): typeof Pretty => createRequire(import.meta.url)('pino-pretty');
 
 export type { Logger };
 
@@ -18,7 +22,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   if (wantPretty) {
     return pino(
       base,
-      pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }),
+      requirePretty()({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }),
     );
   }
   return opts.destination ? pino(base, opts.destination) : pino(base, pino.destination({ sync: true }));

@@ -1,16 +1,16 @@
 /**
- * Authenticated payload of a native packet: the envelope (seq, sentAtMs) then the announce.
+ * Authenticated payload of a native packet (decoded by payload.ts): the envelope (seq, sentAtMs) then the announce.
  * Layout, all integers big-endian:
  *   seq u64 | sentAtMs u64 | legion u8-len utf8 | uuid 16 | name u8-len utf8 | valor u64 | epoch u64 |
  *   vote u8 (0 none, 1 present) [+16] | flags u8 (lord 1, arbiter 2, dead 4, draining 8,
  *   observer 16) | viewDigest u32 | scroll u16-len bytes |
  *   seen u8-count × (uuid 16 | agoMs u32)
  */
-import { Reader, utf8, Writer } from './bytes.js';
+import { utf8, Writer } from './bytes.js';
 import { protocolError } from './errors.js';
 import { MAX_LEGION_NAME_BYTES, MAX_NODE_NAME_BYTES, MAX_SEEN, U32_MAX, U64_MAX } from './limits.js';
 import type { Announce, AnnounceFlags, Attestation } from './types.js';
-import { UUID_BYTES, uuidFromBytes, uuidToBytes } from './uuid.js';
+import { UUID_BYTES, uuidToBytes } from './uuid.js';
 
 export interface BodyLimits {
   maxScrollBytes: number;
@@ -33,12 +33,12 @@ export interface PreparedBody {
   seen: Attestation[];
 }
 
-const FLAG_LORD = 1;
-const FLAG_ARBITER = 2;
-const FLAG_DEAD = 4;
-const FLAG_DRAINING = 8;
-const FLAG_OBSERVER = 16;
-const KNOWN_FLAGS = FLAG_LORD | FLAG_ARBITER | FLAG_DEAD | FLAG_DRAINING | FLAG_OBSERVER;
+export const FLAG_LORD = 1;
+export const FLAG_ARBITER = 2;
+export const FLAG_DEAD = 4;
+export const FLAG_DRAINING = 8;
+export const FLAG_OBSERVER = 16;
+export const KNOWN_FLAGS = FLAG_LORD | FLAG_ARBITER | FLAG_DEAD | FLAG_DRAINING | FLAG_OBSERVER;
 
 /** seq, sentAtMs, two length bytes, uuid, valor, epoch, vote byte, flags, digest, scroll length, seen count. */
 const FIXED_PAYLOAD_BYTES = 8 + 8 + 1 + UUID_BYTES + 1 + 8 + 8 + 1 + 1 + 4 + 2 + 1;
@@ -122,13 +122,10 @@ function flagsByte(f: AnnounceFlags): number {
   );
 }
 
-export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attestation[]): Uint8Array {
-  if (seen.length > MAX_SEEN)
-    throw protocolError('ERR_LIMIT', `seen has ${seen.length} entries, limit ${MAX_SEEN}`);
+/** The payload between the envelope and the seen count: the same bytes while the announce's fields are. */
+export function encodeHead(p: PreparedBody): Uint8Array {
   const a = p.announce;
-  const w = new Writer(payloadBytes(p, seen.length));
-  w.u64(env.seq);
-  w.u64(BigInt(env.sentAtMs));
+  const w = new Writer(payloadBytes(p, 0) - 8 - 8 - 1);
   w.u8(p.legion.length);
   w.raw(p.legion);
   uuidToBytes(a.uuid, w.bytes, w.pos);
@@ -148,6 +145,16 @@ export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attes
   w.u32(a.viewDigest);
   w.u16(a.scroll.length);
   w.raw(a.scroll);
+  return w.bytes;
+}
+
+export function encodeWithHead(env: PayloadEnvelope, head: Uint8Array, seen: Attestation[]): Uint8Array {
+  if (seen.length > MAX_SEEN)
+    throw protocolError('ERR_LIMIT', `seen has ${seen.length} entries, limit ${MAX_SEEN}`);
+  const w = new Writer(8 + 8 + head.length + 1 + seen.length * SEEN_ENTRY_BYTES);
+  w.u64(env.seq);
+  w.u64(BigInt(env.sentAtMs));
+  w.raw(head);
   w.u8(seen.length);
   for (const s of seen) {
     uuidToBytes(s.uuid, w.bytes, w.pos);
@@ -157,58 +164,19 @@ export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attes
   return w.bytes;
 }
 
-function readUuid(r: Reader, field: string): string {
-  return uuidFromBytes(r.raw(UUID_BYTES, field), 0);
+export function encodePayload(env: PayloadEnvelope, p: PreparedBody, seen: Attestation[]): Uint8Array {
+  return encodeWithHead(env, encodeHead(p), seen);
 }
 
-export function decodePayload(bytes: Uint8Array, limits: BodyLimits): DecodedPayload {
-  const r = new Reader(bytes);
-  const seq = r.u64('seq');
-  if (seq === 0n) throw protocolError('ERR_MALFORMED', 'seq 0 is never sent');
-  const sentAt = r.u64('sentAtMs');
-  if (sentAt > BigInt(Number.MAX_SAFE_INTEGER)) throw protocolError('ERR_MALFORMED', 'sentAtMs out of range');
-  const legionLen = r.u8('legion length');
-  if (legionLen > MAX_LEGION_NAME_BYTES)
-    throw protocolError('ERR_LIMIT', `legion name of ${legionLen} bytes`);
-  const legion = r.utf8(legionLen, 'legion');
-  const uuid = readUuid(r, 'uuid');
-  const nameLen = r.u8('name length');
-  if (nameLen > MAX_NODE_NAME_BYTES) throw protocolError('ERR_LIMIT', `node name of ${nameLen} bytes`);
-  const name = r.utf8(nameLen, 'name');
-  const valor = r.u64('valor');
-  const epoch = r.u64('epoch');
-  const hasVote = r.u8('vote flag');
-  if (hasVote > 1) throw protocolError('ERR_MALFORMED', `vote presence byte ${hasVote}`);
-  const vote = hasVote === 1 ? readUuid(r, 'vote') : null;
-  const fb = r.u8('flags');
-  if ((fb & ~KNOWN_FLAGS) !== 0)
-    throw protocolError('ERR_MALFORMED', `unknown flag bits 0x${fb.toString(16)}`);
-  const flags: AnnounceFlags = {
-    lord: (fb & FLAG_LORD) !== 0,
-    arbiter: (fb & FLAG_ARBITER) !== 0,
-    dead: (fb & FLAG_DEAD) !== 0,
-    draining: (fb & FLAG_DRAINING) !== 0,
-  };
-  if ((fb & FLAG_OBSERVER) !== 0) flags.observer = true;
-  const viewDigest = r.u32('viewDigest');
-  const scrollLen = r.u16('scroll length');
-  if (scrollLen > limits.maxScrollBytes) {
-    throw protocolError('ERR_LIMIT', `scroll of ${scrollLen} bytes, limit ${limits.maxScrollBytes}`);
-  }
-  // Copy: the caller keeps the scroll, and must not pin (or see changes to) the receive buffer.
-  const scroll = r.raw(scrollLen, 'scroll').slice();
-  const seenCount = r.u8('seen count');
-  if (seenCount > MAX_SEEN)
-    throw protocolError('ERR_LIMIT', `seen has ${seenCount} entries, limit ${MAX_SEEN}`);
-  const seen: Attestation[] = [];
-  for (let i = 0; i < seenCount; i++) {
-    const su = readUuid(r, 'seen uuid');
-    seen.push({ uuid: su, agoMs: r.u32('seen agoMs') });
-  }
-  r.end();
-  return {
-    seq,
-    sentAtMs: Number(sentAt),
-    announce: { legion, uuid, name, valor, epoch, vote, flags, viewDigest, scroll, seen },
-  };
+/**
+ * What prepareBody checks of `seen`, for an announce whose other fields were checked before
+ * (the encoder's head cache): the same errors in the same order.
+ */
+export function checkSeen(a: Announce): Attestation[] {
+  if (!Array.isArray(a.seen)) throw protocolError('ERR_MALFORMED', 'seen must be an array');
+  const scratch = new Uint8Array(UUID_BYTES);
+  return a.seen.map((s) => {
+    uuidToBytes(s.uuid, scratch, 0);
+    return { uuid: s.uuid, agoMs: wireAgoMs(s.agoMs) };
+  });
 }

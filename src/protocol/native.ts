@@ -1,26 +1,30 @@
 /** Native wire codec: ties header, payload, AEAD and replay guard together. Pure apart from node:crypto. */
-import { randomBytes } from 'node:crypto';
-import {
-  type BodyLimits,
-  type DecodedPayload,
-  decodePayload,
-  encodePayload,
-  payloadBytes,
-  prepareBody,
-  SEEN_ENTRY_BYTES,
-  trimSeen,
-} from './body.js';
+import { type CipherGCM, randomBytes } from 'node:crypto';
+import { type BodyLimits, type DecodedPayload, encodeWithHead, SEEN_ENTRY_BYTES, trimSeen } from './body.js';
 import { utf8 } from './bytes.js';
-import { KEY_BYTES, type KeyRing, keyId, open, seal, TAG_BYTES } from './crypto.js';
+import {
+  finishSeal,
+  KEY_BYTES,
+  KEY_ID_BYTES,
+  type KeyRing,
+  keyId,
+  open,
+  prepareSeal,
+  TAG_BYTES,
+} from './crypto.js';
 import { protocolError } from './errors.js';
+import { type EncodedHead, encodedHead } from './head-cache.js';
 import {
   KEYED_HEADER_BYTES,
+  MAGIC_0,
+  MAGIC_1,
   MODE_AES_256_GCM,
   MODE_PLAINTEXT,
   PLAIN_HEADER_BYTES,
   peekHeader,
   writeHeader,
 } from './header.js';
+import { UuidInterner } from './interner.js';
 import {
   DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_MAX_SCROLL_BYTES,
@@ -30,8 +34,9 @@ import {
   MAX_SEEN,
   U64_MAX,
 } from './limits.js';
+import { decodePayload, type PayloadContext } from './payload.js';
 import { ReplayGuard } from './replay.js';
-import type { Announce, Envelope } from './types.js';
+import { type Announce, type Envelope, PROTOCOL_VERSION } from './types.js';
 
 export const NONCE_PREFIX_BYTES = 4;
 
@@ -117,6 +122,10 @@ export class NativeEncoder {
   private readonly maxPacketBytes: number;
   private readonly limits: BodyLimits;
   private seq = 0n;
+  /** the last announce's fields and their bytes: a heartbeat repeats them */
+  private head: EncodedHead | null = null;
+  /** the cipher of the packet after the last one, set up ahead */
+  private next: { seq: bigint; header: Uint8Array; cipher: CipherGCM } | null = null;
 
   constructor(o: EncoderOptions) {
     checkLegion(o.legion);
@@ -147,15 +156,17 @@ export class NativeEncoder {
    * even without them, ERR_LIMIT/ERR_MALFORMED for fields the wire cannot carry.
    */
   encode(a: Announce): Uint8Array {
-    const p = prepareBody(a, this.limits);
+    const { head, seen } = encodedHead(this.head, a, this.limits);
     if (a.legion !== this.legion) {
       throw protocolError(
         'ERR_WRONG_LEGION',
         `announce for legion ${a.legion}, encoder is for ${this.legion}`,
       );
     }
+    // kept only once the legion is known good: a wrong one is refused at every call
+    this.head = head;
     const overhead = this.send ? KEYED_HEADER_BYTES + TAG_BYTES : PLAIN_HEADER_BYTES;
-    const base = overhead + payloadBytes(p, 0);
+    const base = overhead + 8 + 8 + head.bytes.length + 1;
     if (base > this.maxPacketBytes) {
       throw protocolError(
         'ERR_TOO_LARGE',
@@ -163,19 +174,28 @@ export class NativeEncoder {
       );
     }
     const room = Math.min(MAX_SEEN, Math.floor((this.maxPacketBytes - base) / SEEN_ENTRY_BYTES));
-    const seen = trimSeen(p.seen, room);
+    const kept = trimSeen(seen, room);
     const now = this.wallClock();
     if (!Number.isFinite(now) || now < 0) throw protocolError('ERR_LIMIT', `wall clock returned ${now}`);
     if (this.seq >= U64_MAX) throw protocolError('ERR_LIMIT', 'sequence number exhausted');
     const seq = this.seq + 1n;
-    const payload = encodePayload({ seq, sentAtMs: Math.floor(now) }, p, seen);
+    const payload = encodeWithHead({ seq, sentAtMs: Math.floor(now) }, head.bytes, kept);
     this.seq = seq;
     if (!this.send) return concat(writeHeader(MODE_PLAINTEXT, null, null), payload);
+    const next = this.next !== null && this.next.seq === seq ? this.next : this.prepare(seq);
+    this.next = null;
+    const out = concat(next.header, finishSeal(next.cipher, payload));
+    if (seq < U64_MAX) this.next = this.prepare(seq + 1n);
+    return out;
+  }
+
+  private prepare(seq: bigint): { seq: bigint; header: Uint8Array; cipher: CipherGCM } {
+    const send = this.send!;
     const nonce = new Uint8Array(12);
-    nonce.set(this.send.prefix);
+    nonce.set(send.prefix);
     new DataView(nonce.buffer).setBigUint64(NONCE_PREFIX_BYTES, seq);
-    const header = writeHeader(MODE_AES_256_GCM, this.send.id, nonce);
-    return concat(header, seal(this.send.key, nonce, header, payload));
+    const header = writeHeader(MODE_AES_256_GCM, send.id, nonce);
+    return { seq, header, cipher: prepareSeal(send.key, nonce, header) };
   }
 }
 
@@ -185,8 +205,7 @@ export class NativeDecoder {
   private readonly maxPacketBytes: number;
   private readonly limits: BodyLimits;
   readonly replay: ReplayGuard;
-  private readonly uuids = new Map<string, string>();
-  private readonly maxInterned: number;
+  private readonly payload: PayloadContext;
 
   constructor(o: DecoderOptions) {
     checkLegion(o.legion);
@@ -201,62 +220,60 @@ export class NativeDecoder {
       this.accept = keys.map((key) => ({ key, id: keyId(key) }));
     }
     this.replay = new ReplayGuard({ windowMs: o.replayWindowMs, maxSenders: o.maxSenders });
-    this.maxInterned = 4 * this.replay.maxSenders;
+    // bounded: a flood of made-up UUIDs empties it
+    this.payload = {
+      limits: this.limits,
+      legion: this.legion,
+      legionBytes: utf8(this.legion, 'legion'),
+      ids: new UuidInterner(4 * this.replay.maxSenders),
+    };
   }
 
   /** Authenticates and parses, without replay or legion checks and without touching the guard. */
   inspect(bytes: Uint8Array): Decoded {
-    const h = peekHeader(bytes);
+    // the common case read inline; anything else goes through peekHeader for its error
+    if (
+      !(bytes instanceof Uint8Array) ||
+      bytes.length < PLAIN_HEADER_BYTES ||
+      bytes[0] !== MAGIC_0 ||
+      bytes[1] !== MAGIC_1 ||
+      bytes[2] !== PROTOCOL_VERSION ||
+      (bytes[3] !== MODE_PLAINTEXT && (bytes[3] !== MODE_AES_256_GCM || bytes.length < KEYED_HEADER_BYTES))
+    ) {
+      peekHeader(bytes);
+      throw protocolError('ERR_MALFORMED', 'packet header refused');
+    }
     if (bytes.length > this.maxPacketBytes) {
       throw protocolError('ERR_TOO_LARGE', `packet of ${bytes.length} bytes, limit ${this.maxPacketBytes}`);
     }
     let parsed: DecodedPayload;
-    if (h.mode === MODE_PLAINTEXT) {
+    if (bytes[3] === MODE_PLAINTEXT) {
       if (this.accept) throw protocolError('ERR_AUTH', 'unauthenticated packet refused: keys are configured');
-      parsed = decodePayload(bytes.subarray(h.headerBytes), this.limits);
+      parsed = decodePayload(bytes.subarray(PLAIN_HEADER_BYTES), this.payload);
     } else {
       if (!this.accept) throw protocolError('ERR_AUTH', 'authenticated packet but this node runs insecure');
-      parsed = decodePayload(this.openSealed(bytes, h.headerBytes, h.keyId!, h.nonce!), this.limits);
+      const plain = this.openSealed(bytes);
       // The nonce carries the seq; a mismatch means a sender bug (or a key holder playing games).
-      if (
-        new DataView(h.nonce!.buffer, h.nonce!.byteOffset, 12).getBigUint64(NONCE_PREFIX_BYTES) !== parsed.seq
-      ) {
-        throw protocolError('ERR_MALFORMED', 'nonce does not carry the packet seq');
-      }
+      // Compared as bytes before parsing: the payload starts with the seq.
+      const nonceSeq = PLAIN_HEADER_BYTES + KEY_ID_BYTES + NONCE_PREFIX_BYTES;
+      let same = plain.length >= 8;
+      for (let i = 0; same && i < 8; i++) same = plain[i] === bytes[nonceSeq + i];
+      parsed = decodePayload(plain, this.payload);
+      if (!same) throw protocolError('ERR_MALFORMED', 'nonce does not carry the packet seq');
     }
-    // this decoder's own string for its legion: every receiver compares the legion with its own
-    // at every packet, and two references to one string compare at once
-    if (parsed.announce.legion === this.legion) (parsed.announce as { legion: string }).legion = this.legion;
-    this.internUuids(parsed.announce);
     return {
       announce: parsed.announce,
-      envelope: { version: h.version, seq: parsed.seq, sentAtMs: parsed.sentAtMs },
+      envelope: { version: PROTOCOL_VERSION, seq: parsed.seq, sentAtMs: parsed.sentAtMs },
     };
   }
 
   /**
-   * One string per UUID across packets: the core looks members up by UUID in maps, counts votes
-   * by UUID and compares votes with its own, and a string met before compares by reference where
-   * a fresh copy is read character by character. The announce is freshly parsed and not yet
-   * shared, so its fields are swapped in place. Bounded: a flood of made-up UUIDs empties it.
-   */
-  private internUuids(a: Announce): void {
-    const w = a as { uuid: string; vote: string | null };
-    w.uuid = this.shared(a.uuid);
-    if (a.vote !== null) w.vote = this.shared(a.vote);
-    for (const e of a.seen) (e as { uuid: string }).uuid = this.shared(e.uuid);
-  }
-
-  /**
-   * The decoder's own copy of `s`, which packets naming that UUID will carry. A receiver that
-   * registers its own UUID here first gets votes for itself that compare by reference.
+   * The decoder's own copy of UUID text `s`, which packets naming that UUID will carry. A
+   * receiver that registers its own UUID here first gets votes for itself that compare by
+   * reference.
    */
   shared(s: string): string {
-    const known = this.uuids.get(s);
-    if (known !== undefined) return known;
-    if (this.uuids.size >= this.maxInterned) this.uuids.clear();
-    this.uuids.set(s, s);
-    return s;
+    return this.payload.ids.shared(s);
   }
 
   /** Full receive path; throws LegiondError with a PROTOCOL_ERROR_CODES code for any refused input. */
@@ -280,16 +297,28 @@ export class NativeDecoder {
     return d;
   }
 
-  private openSealed(bytes: Uint8Array, headerBytes: number, id: Uint8Array, nonce: Uint8Array): Uint8Array {
-    if (bytes.length < headerBytes + TAG_BYTES)
+  private openSealed(bytes: Uint8Array): Uint8Array {
+    if (bytes.length < KEYED_HEADER_BYTES + TAG_BYTES)
       throw protocolError('ERR_TRUNCATED', 'packet shorter than its tag');
-    const aad = bytes.subarray(0, headerBytes);
-    const sealed = bytes.subarray(headerBytes);
     let lastError: unknown = null;
+    let aad: Uint8Array | null = null;
     for (const k of this.accept ?? []) {
-      if (k.id.length !== id.length || !k.id.every((v, i) => v === id[i])) continue;
+      const id = k.id;
+      if (
+        id[0] !== bytes[PLAIN_HEADER_BYTES] ||
+        id[1] !== bytes[PLAIN_HEADER_BYTES + 1] ||
+        id[2] !== bytes[PLAIN_HEADER_BYTES + 2] ||
+        id[3] !== bytes[PLAIN_HEADER_BYTES + 3]
+      )
+        continue;
+      aad ??= bytes.subarray(0, KEYED_HEADER_BYTES);
       try {
-        return open(k.key, nonce, aad, sealed);
+        return open(
+          k.key,
+          bytes.subarray(PLAIN_HEADER_BYTES + KEY_ID_BYTES, KEYED_HEADER_BYTES),
+          aad,
+          bytes.subarray(KEYED_HEADER_BYTES),
+        );
       } catch (e) {
         lastError = e; // another accepted key may share the 4-byte id
       }
