@@ -153,6 +153,12 @@ export function createMetrics(src: MetricsSource): {
     (g) => each((t) => g.set({ legion: t.name }, Math.max(0, src.now() - t.lastStepAt) / 1000)),
   );
   counter(
+    'legiond_event_loop_stalls_total',
+    "times the legion's core found its own event loop had stalled past max(2 intervals, tolerance/2) (SIGSTOP, a long GC, a VM pause); each one drops a lease it can no longer prove",
+    ['legion'],
+    (c) => each((t) => setCounter(c, { legion: t.name }, viewOf(t).stalls ?? 0)),
+  );
+  counter(
     'legiond_lord_changes_total',
     'changes of the lord this node sees (to another node or to none), by the reason of the event that brought it',
     ['legion', 'reason'],

@@ -174,6 +174,7 @@ export function checkStall(st: Step): void {
   // Peers get a full tolerance from the wake-up to be heard again before they are declared dead,
   // and queued packets get an interval to be superseded before this node claims the title.
   s.stallWakeMs = now;
+  s.stalls++;
   s.noLordUntilMs = Math.max(s.noLordUntilMs, now + 1.5 * s.params.intervalMs);
   log(st, 'warn', 'event loop stalled', { gapMs: gap, wasLord, lord: s.lord });
 }

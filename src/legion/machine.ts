@@ -322,5 +322,6 @@ export function nativeView(state: NativeState, ctx: Ctx): LegionView {
     drainingUntilMs: draining ? state.drainingUntilMs : null,
     members,
     phase: state.phase,
+    stalls: state.stalls,
   };
 }

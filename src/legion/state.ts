@@ -62,6 +62,8 @@ export interface NativeState extends ValorParts {
   readonly noLordUntilMs: number;
   /** after a stall no member expires before this + tolerance: our own pause is no evidence */
   readonly stallWakeMs: number;
+  /** stalls of this node's own event loop found so far (checkStall), for operators */
+  readonly stalls: number;
   readonly nextAnnounceMs: number;
   readonly lastSent: SentMaterial | null;
   /** monotonic ms of the last announce sent: peers cannot time this node out before it + tolerance */
@@ -107,6 +109,7 @@ export function initialState(params: LegionParams, ctx: Ctx, eventMembers = true
     joined: false,
     noLordUntilMs: Number.POSITIVE_INFINITY,
     stallWakeMs: Number.NEGATIVE_INFINITY,
+    stalls: 0,
     nextAnnounceMs: Number.POSITIVE_INFINITY,
     lastSent: null,
     lastAnnounceMs: Number.NEGATIVE_INFINITY,

@@ -161,6 +161,8 @@ export interface LegionView {
   drainingUntilMs: number | null;
   members: MemberInfo[];
   phase: 'starting' | 'running' | 'releasing' | 'dead';
+  /** times the core found its own event loop had stalled past its threshold (cores that detect stalls) */
+  stalls?: number;
 }
 
 /**

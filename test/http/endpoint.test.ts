@@ -40,6 +40,7 @@ class FakeLegion {
   others: MemberInfo[] = [];
   lord: MemberInfo | null = null;
   epoch = 0n;
+  stalls = 0;
   events: Array<(e: PublicEvent) => void> = [];
   work: Array<(e: WorkEvent) => void> = [];
   view(): LegionView {
@@ -57,6 +58,7 @@ class FakeLegion {
       drainingUntilMs: null,
       members: [this.self, ...this.others],
       phase: 'running',
+      stalls: this.stalls,
     };
   }
   status() {
@@ -142,6 +144,7 @@ describe('HttpEndpoint', () => {
     legion.emit('node-left', null, 'timeout');
     legion.lord = null;
     legion.emit('node-left', null, 'something-new');
+    legion.stalls = 2;
     const result = {
       event: 'lord',
       command: 'true',
@@ -167,6 +170,7 @@ describe('HttpEndpoint', () => {
     expect(total(m, 'legiond_lord_changes_total', { legion: 'web' })).toBe(3);
     expect(sample(m, 'legiond_members', { legion: 'web', role: 'member', state: 'alive' })).toBe(3);
     expect(sample(m, 'legiond_epoch', { legion: 'web' })).toBe(2);
+    expect(sample(m, 'legiond_event_loop_stalls_total', { legion: 'web' })).toBe(2);
     expect(sample(m, 'legiond_packets_dropped_total', { legion: 'web', reason: 'ERR_AUTH' })).toBe(1);
     expect(sample(m, 'legiond_hook_runs_total', { legion: 'web', event: 'lord', outcome: 'timeout' })).toBe(
       1,

@@ -334,6 +334,7 @@ describe('stall', () => {
     expect(unlordAt).toBeGreaterThanOrEqual(0);
     expect(eventsOf(fx, 'unlord')[0]?.reason).toBe('lease');
     expect(fx.some((e) => e.type === 'log' && e.level === 'warn' && /stall/.test(e.msg))).toBe(true);
+    expect(n.state.stalls).toBe(1);
     // A's packet went in after the lease check: it is a member and fresh voter again.
     expect(n.state.peers.has(A)).toBe(true);
   });

@@ -51,6 +51,7 @@ function copyingView(state: NativeState, ctx: Ctx): LegionView {
     drainingUntilMs: draining ? state.drainingUntilMs : null,
     members,
     phase: state.phase,
+    stalls: state.stalls,
   };
 }
 
