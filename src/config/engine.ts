@@ -5,19 +5,9 @@
  */
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
+import { field } from './field.js';
 import type { EngineConfig } from './types.js';
 import { Bad, parseIntIn } from './values.js';
-
-function field<T>(parse: (v: unknown) => T | Bad) {
-  return z.unknown().transform((v, ctx): T => {
-    const r = parse(v);
-    if (r instanceof Bad) {
-      ctx.addIssue({ code: 'custom', message: r.message });
-      return z.NEVER;
-    }
-    return r;
-  });
-}
 
 const path = () => z.string().min(1, { error: 'must not be empty' });
 

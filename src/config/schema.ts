@@ -10,6 +10,7 @@ import { isLoopbackAddress, isMulticastAddress } from './address.js';
 import { controlReadSchema } from './control-read.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { engineConfig, engineRules, etcdSchema, postgresSchema } from './engine.js';
+import { field } from './field.js';
 import {
   Bad,
   MAX_SCROLL_BYTES,
@@ -25,18 +26,6 @@ import {
 export { HOOK_EVENTS };
 
 export const DEFAULT_CONTROL_SOCKET = '/run/legiond/legiond.sock';
-
-/** A schema from a hand-written parser, so messages read the same everywhere. */
-function field<T>(parse: (v: unknown) => T | Bad) {
-  return z.unknown().transform((v, ctx): T => {
-    const r = parse(v);
-    if (r instanceof Bad) {
-      ctx.addIssue({ code: 'custom', message: r.message });
-      return z.NEVER;
-    }
-    return r;
-  });
-}
 
 const duration = () =>
   field((v) => {

@@ -2,6 +2,17 @@
  * Result shapes of each control command, as the daemon returns them and legionctl prints them.
  * valor and epoch are decimal strings (u64); times are milliseconds.
  */
+/** strong mode: whether the engine answers, since when not, what it last said, and the calls made */
+export interface EngineHealth {
+  backend: string;
+  reachable: boolean;
+  /** ISO time of the first failure of the current run of failures */
+  unreachableSince: string | null;
+  lastError: string | null;
+  requests: number;
+  failures: number;
+}
+
 export interface NodeRef {
   uuid: string;
   name: string;
@@ -53,14 +64,7 @@ export interface LegionStatus {
   checks: CheckStatus[];
   /** strong mode only: the backend (etcd, postgres) and whether it answers */
   backend?: string;
-  engine?: {
-    backend: string;
-    reachable: boolean;
-    unreachableSince: string | null;
-    lastError: string | null;
-    requests: number;
-    failures: number;
-  };
+  engine?: EngineHealth;
 }
 
 export interface StatusResult {

@@ -6,19 +6,13 @@
  * back through `onPacket`. No timing lives here: the core stamps, times out and retries its
  * requests itself, so all of that is tested on virtual time.
  */
+
+import type { EngineHealth } from '../control/results.js';
 import type { EngineMessage, EngineReply, EngineRequest, ReplyValue } from '../legion/engine/types.js';
 import type { Datagram, Transport, TransportStats } from '../transport/types.js';
 import type { EngineClient } from './types.js';
 
-export interface EngineHealth {
-  backend: string;
-  reachable: boolean;
-  /** wall ms of the first failure of the current run of failures */
-  unreachableSince: string | null;
-  lastError: string | null;
-  requests: number;
-  failures: number;
-}
+export type { EngineHealth };
 
 export class EngineLink implements Transport {
   private handler: ((p: EngineMessage) => void) | null = null;
