@@ -68,9 +68,7 @@ export class EtcdServer {
       this.peerPort = await freePort();
     }
     const client = `${this.o.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`;
-    const tls = this.o.tls
-      ? ['--cert-file', this.o.tls.cert, '--key-file', this.o.tls.key]
-      : [];
+    const tls = this.o.tls ? ['--cert-file', this.o.tls.cert, '--key-file', this.o.tls.key] : [];
     if (this.o.tls?.clientCa) tls.push('--trusted-ca-file', this.o.tls.clientCa);
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const child = spawn(

@@ -57,10 +57,17 @@ export function makeTls(dir: string): TlsFiles {
       '',
     ].join('\n'),
   );
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', csr], dir);
   openssl(
-    ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '2']
-      .concat(['-extfile', ext, '-out', cert]),
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', csr],
+    dir,
+  );
+  openssl(
+    ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '2'].concat([
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ]),
     dir,
   );
   for (const f of [ca.cert, other.cert, cert, key])
