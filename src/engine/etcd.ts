@@ -170,7 +170,14 @@ export class EtcdEngineClient implements EngineClient {
       return await p;
     } catch (e) {
       const tls = this.o.tls;
-      if (!tls || !(e instanceof Error) || !/UNAVAILABLE/.test(e.message)) throw e;
+      // grpc-js names the cause itself on later attempts ("Last error: Error: unable to verify ...")
+      if (
+        !tls ||
+        !(e instanceof Error) ||
+        !/UNAVAILABLE/.test(e.message) ||
+        /Last error: (?!null)/.test(e.message)
+      )
+        throw e;
       const hosts = etcdHosts(this.o.endpoints, true);
       const whys = await Promise.all(
         hosts.map((h) => tlsHandshakeError(h, tls, this.o.callTimeoutMs ?? 2000)),

@@ -159,6 +159,15 @@ describe('strong mode on PostgreSQL with TLS and scram-sha-256', { timeout: 120_
     expect(st.engine?.lastError).not.toMatch(/SQLSTATE/); // a Node TLS code, not the server's
     expect(status('p2')?.lord?.name).toBe('p2');
   });
+
+  it('no TLS at all: the server refuses the unencrypted connection, and the node says so', async () => {
+    const plain = pgEngine(PW, tls.ca).filter((l) => !l.startsWith('  tls:'));
+    const bad = await start('p3', 30, plain);
+    await refused(
+      bad,
+      /no pg_hba\.conf entry for host "127\.0\.0\.1", user "legion", database "legion", no encryption/,
+    );
+  });
 });
 
 describe('strong mode on etcd with TLS and auth', { timeout: 120_000 }, () => {
@@ -215,8 +224,44 @@ describe('strong mode on etcd with TLS and auth', { timeout: 120_000 }, () => {
     // grpc-js alone says "No connection established. Last error: null"; the client's own handshake names why
     const st = await refused(
       bad,
-      /UNAVAILABLE.*TLS with 127\.0\.0\.1:\d+: unable to verify the first certificate/,
+      /UNAVAILABLE.*unable to verify the first certificate/,
     );
     expect(st.engine?.lastError).not.toMatch(/Last error: null/);
+  });
+});
+
+describe('strong mode on etcd requiring a client certificate', { timeout: 120_000 }, () => {
+  let etcd: EtcdServer;
+  beforeAll(async () => {
+    // the server's certificate has clientAuth too: etcdctl and legiond present it as theirs
+    etcd = new EtcdServer({ tls: { cert: tls.cert, key: tls.key, ca: tls.ca, clientCa: tls.ca } });
+    etcd.ctlCert = { cert: tls.cert, key: tls.key };
+    await etcd.start();
+  }, 60_000);
+  afterAll(async () => {
+    await etcd?.cleanup();
+  });
+
+  const engine = (withCert: boolean) => [
+    'backend: etcd',
+    'etcd:',
+    `  endpoints: [${J(`https://127.0.0.1:${etcd.clientPort}`)}]`,
+    '  prefix: /mtls',
+    '  ttl: 2s',
+    withCert
+      ? `  tls: {ca_file: ${J(tls.ca)}, cert_file: ${J(tls.cert)}, key_file: ${J(tls.key)}}`
+      : `  tls: {ca_file: ${J(tls.ca)}}`,
+  ];
+
+  it('with cert_file and key_file: the node becomes lord', async () => {
+    const n = await start('m1', 10, engine(true));
+    await n.waitEvent('lord', 60_000);
+    await until(() => status('m1')?.lord?.name === 'm1', 'm1 to report itself lord');
+    expect(await etcd.ctl(['get', '--prefix', '--keys-only', '/mtls/web/'])).toMatch(/\/mtls\/web\/lord/);
+  });
+
+  it('without a client certificate: refused, not lord, still running', async () => {
+    const bad = await start('m2', 20, engine(false));
+    await refused(bad, /UNAVAILABLE/);
   });
 });

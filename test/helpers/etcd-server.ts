@@ -52,6 +52,8 @@ export class EtcdServer {
   peerPort = 0;
   /** `name:password` etcdctl authenticates as, once the test enabled auth */
   ctlUser: string | null = null;
+  /** the client certificate etcdctl presents (a server with `tls.clientCa` requires one) */
+  ctlCert: { cert: string; key: string } | null = null;
 
   constructor(private readonly o: EtcdServerOptions = {}) {
     requireEtcd();
@@ -124,6 +126,7 @@ export class EtcdServer {
   async ctl(args: string[]): Promise<string> {
     const tls = this.o.tls ? ['--cacert', this.o.tls.ca] : [];
     const user = this.ctlUser ? ['--user', this.ctlUser] : [];
+    if (this.ctlCert) user.push('--cert', this.ctlCert.cert, '--key', this.ctlCert.key);
     const endpoint = this.o.tls ? `https://${this.endpoint}` : this.endpoint;
     const all = ['--endpoints', endpoint, '--dial-timeout', '2s', ...tls, ...user, ...args];
     const r = await execFileP(ETCDCTL, all, {
