@@ -222,10 +222,7 @@ describe('strong mode on etcd with TLS and auth', { timeout: 120_000 }, () => {
   it('a CA that did not sign the server certificate: the node is not lord and keeps running', async () => {
     const bad = await start('e2', 20, etcdEngine(USER_PW, tls.otherCa));
     // grpc-js alone says "No connection established. Last error: null"; the client's own handshake names why
-    const st = await refused(
-      bad,
-      /UNAVAILABLE.*unable to verify the first certificate/,
-    );
+    const st = await refused(bad, /UNAVAILABLE.*unable to verify the first certificate/);
     expect(st.engine?.lastError).not.toMatch(/Last error: null/);
   });
 });
