@@ -33,11 +33,13 @@ export function tlsHandshakeError(url: string, m: TlsMaterial, timeoutMs: number
       s.destroy();
       resolve(why);
     };
-    const timer = setTimeout(
-      () => done(`no TLS handshake with ${host}:${port} in ${timeoutMs} ms`),
-      timeoutMs,
-    );
-    s.once('secureConnect', () => done(null));
+    let timer = setTimeout(() => done(`no TLS handshake with ${host}:${port} in ${timeoutMs} ms`), timeoutMs);
+    // under TLS 1.3 the client's handshake ends before the server has judged the client's
+    // certificate: a server that refuses it says so in an alert just after, so wait a moment
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => done(null), Math.min(300, timeoutMs));
+    });
     s.once('error', (e: NodeJS.ErrnoException) =>
       done(`TLS with ${host}:${port}: ${e.message}${e.code ? ` (${e.code})` : ''}`),
     );

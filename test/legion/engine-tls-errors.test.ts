@@ -49,6 +49,32 @@ describe('tlsHandshakeError', () => {
   });
 });
 
+describe('tlsHandshakeError against a server requiring a client certificate', () => {
+  let strict: Server;
+  let strictUrl: string;
+  beforeAll(async () => {
+    const ca = readFileSync(files.ca);
+    const o = { cert: readFileSync(files.cert), key: readFileSync(files.key), ca, requestCert: true };
+    strict = createServer({ ...o, rejectUnauthorized: true }, (s) => s.end());
+    await new Promise<void>((r) => strict.listen(0, '127.0.0.1', r));
+    const a = strict.address();
+    strictUrl = `https://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => strict?.close(r));
+  });
+
+  it('names the refusal the server sends after the handshake (TLS 1.3) when we show no certificate', async () => {
+    const why = await tlsHandshakeError(strictUrl, { ca: readFileSync(files.ca) }, 5000);
+    expect(why).toMatch(/^TLS with 127\.0\.0\.1:\d+: .*certificate required/);
+  });
+
+  it('null when we show one the CA signed', async () => {
+    const m = { ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) };
+    expect(await tlsHandshakeError(strictUrl, m, 5000)).toBeNull();
+  });
+});
+
 describe('engineError (PostgreSQL)', () => {
   it('a Node TLS code is shown as itself, not as an SQLSTATE', () => {
     const e = Object.assign(new Error('unable to verify the first certificate'), {
