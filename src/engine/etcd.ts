@@ -16,6 +16,7 @@
  */
 import { noop } from 'cockatiel';
 import { Etcd3, type IOperation, type IOptions, type Watcher } from 'etcd3';
+import { tlsHandshakeError } from './tls-probe.js';
 import type { AcquireResult, EngineCandidate, EngineClient, EngineSnapshot, EngineTitle } from './types.js';
 
 export interface EtcdClientOptions {
@@ -160,8 +161,37 @@ export class EtcdEngineClient implements EngineClient {
     return next;
   }
 
+  /**
+   * An UNAVAILABLE over TLS says nothing of the cause (grpc-js: "Last error: null"): a handshake
+   * of our own with each endpoint names it, so status and log say which certificate is wrong.
+   */
+  private async explained<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      const tls = this.o.tls;
+      // grpc-js names the cause itself on later attempts ("Last error: Error: unable to verify ...")
+      if (
+        !tls ||
+        !(e instanceof Error) ||
+        !/UNAVAILABLE/.test(e.message) ||
+        /Last error: (?!null)/.test(e.message)
+      )
+        throw e;
+      const hosts = etcdHosts(this.o.endpoints, true);
+      const whys = await Promise.all(
+        hosts.map((h) => tlsHandshakeError(h, tls, this.o.callTimeoutMs ?? 2000)),
+      );
+      const found = whys.filter((w): w is string => w !== null);
+      if (found.length === 0) throw e;
+      throw new Error(`${e.message.replace(/\.? *Last error: null.*$/s, '')}: ${found.join('; ')}`, {
+        cause: e,
+      });
+    }
+  }
+
   register(me: EngineCandidate, ttlMs: number): Promise<void> {
-    return this.serial(() => this.writeRegistration(me, ttlMs));
+    return this.explained(this.serial(() => this.writeRegistration(me, ttlMs)));
   }
 
   private async writeRegistration(me: EngineCandidate, ttlMs: number): Promise<void> {
@@ -178,7 +208,7 @@ export class EtcdEngineClient implements EngineClient {
   }
 
   unregister(uuid: string): Promise<void> {
-    return this.serial(() => this.removeRegistration(uuid));
+    return this.explained(this.serial(() => this.removeRegistration(uuid)));
   }
 
   private async removeRegistration(uuid: string): Promise<void> {
@@ -189,7 +219,11 @@ export class EtcdEngineClient implements EngineClient {
     if (id !== null) await this.client.leaseClient.leaseRevoke({ ID: id }).catch(() => undefined);
   }
 
-  async acquire(uuid: string, ttlMs: number): Promise<AcquireResult> {
+  acquire(uuid: string, ttlMs: number): Promise<AcquireResult> {
+    return this.explained(this.tryAcquire(uuid, ttlMs));
+  }
+
+  private async tryAcquire(uuid: string, ttlMs: number): Promise<AcquireResult> {
     const lease = await this.liveLease(ttlMs);
     const r = await this.client
       .if(this.lordKey, 'Create', '==', 0)
@@ -205,7 +239,11 @@ export class EtcdEngineClient implements EngineClient {
     };
   }
 
-  async renew(uuid: string, epoch: bigint, _ttlMs: number): Promise<boolean> {
+  renew(uuid: string, epoch: bigint, ttlMs: number): Promise<boolean> {
+    return this.explained(this.tryRenew(uuid, epoch, ttlMs));
+  }
+
+  private async tryRenew(uuid: string, epoch: bigint, _ttlMs: number): Promise<boolean> {
     const id = this.leaseId;
     if (id === null) return false;
     if (!(await this.keepalive(id))) {
@@ -229,7 +267,7 @@ export class EtcdEngineClient implements EngineClient {
    * that never comes.
    */
   release(uuid: string, epoch: bigint): Promise<void> {
-    return this.serial(() => this.writeRelease(uuid, epoch));
+    return this.explained(this.serial(() => this.writeRelease(uuid, epoch)));
   }
 
   private async writeRelease(uuid: string, epoch: bigint): Promise<void> {
@@ -247,7 +285,11 @@ export class EtcdEngineClient implements EngineClient {
       .commit();
   }
 
-  async snapshot(): Promise<EngineSnapshot> {
+  snapshot(): Promise<EngineSnapshot> {
+    return this.explained(this.readSnapshot());
+  }
+
+  private async readSnapshot(): Promise<EngineSnapshot> {
     const r = await this.client.kv.range({
       key: Buffer.from(this.base),
       range_end: prefixEnd(Buffer.from(this.base)),

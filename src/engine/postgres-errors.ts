@@ -10,6 +10,7 @@ const UNREACHABLE_SQLSTATE = /^(08|57P0[1-4]|53300)/;
 // query_canceled (statement_timeout), lock_not_available (lock_timeout),
 // idle_in_transaction_session_timeout
 const TIMEOUT_SQLSTATE = new Set(['57014', '55P03', '25P03']);
+const SQLSTATE = /^[0-9A-Z]{5}$/;
 const UNREACHABLE_NODE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -39,7 +40,10 @@ export function engineError(e: unknown, what: string, where: string): LegiondErr
   ) {
     return say('ERR_ENGINE_UNREACHABLE', msg);
   }
-  return say('ERR_ENGINE', typeof code === 'string' ? `${msg} (SQLSTATE ${code})` : msg);
+  // a Node code (a TLS verification failure: UNABLE_TO_VERIFY_LEAF_SIGNATURE) is no SQLSTATE
+  if (typeof code === 'string')
+    return say('ERR_ENGINE', `${msg} (${SQLSTATE.test(code) ? 'SQLSTATE ' : ''}${code})`);
+  return say('ERR_ENGINE', msg);
 }
 
 /** Rejects with ERR_ENGINE_TIMEOUT if `p` has not settled within `ms`. */

@@ -35,14 +35,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface EtcdServerOptions {
+  /**
+   * serve clients over TLS only (https) with this certificate and key; `ca` is what etcdctl
+   * trusts. `clientCa` becomes --trusted-ca-file, which etcd 3.4 takes as "every client shows a
+   * certificate signed by it" even without --client-cert-auth: leave it out for password-only clients.
+   */
+  tls?: { cert: string; key: string; ca: string; clientCa?: string };
+}
+
 export class EtcdServer {
   readonly dir: string;
   child: ChildProcess | null = null;
   readonly log: string[] = [];
   clientPort = 0;
   peerPort = 0;
+  /** `name:password` etcdctl authenticates as, once the test enabled auth */
+  ctlUser: string | null = null;
+  /** the client certificate etcdctl presents (a server with `tls.clientCa` requires one) */
+  ctlCert: { cert: string; key: string } | null = null;
 
-  constructor() {
+  constructor(private readonly o: EtcdServerOptions = {}) {
     requireEtcd();
     this.dir = mkdtempSync(join(tmpdir(), 'legiond-etcd-'));
   }
@@ -56,7 +69,9 @@ export class EtcdServer {
       this.clientPort = await freePort();
       this.peerPort = await freePort();
     }
-    const client = `http://127.0.0.1:${this.clientPort}`;
+    const client = `${this.o.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`;
+    const tls = this.o.tls ? ['--cert-file', this.o.tls.cert, '--key-file', this.o.tls.key] : [];
+    if (this.o.tls?.clientCa) tls.push('--trusted-ca-file', this.o.tls.clientCa);
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const child = spawn(
       ETCD,
@@ -77,6 +92,7 @@ export class EtcdServer {
         `test=${peer}`,
         '--log-level',
         'warn',
+        ...tls,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -108,7 +124,12 @@ export class EtcdServer {
 
   /** etcdctl against this server; rejects on a non-zero exit */
   async ctl(args: string[]): Promise<string> {
-    const r = await execFileP(ETCDCTL, ['--endpoints', this.endpoint, '--dial-timeout', '2s', ...args], {
+    const tls = this.o.tls ? ['--cacert', this.o.tls.ca] : [];
+    const user = this.ctlUser ? ['--user', this.ctlUser] : [];
+    if (this.ctlCert) user.push('--cert', this.ctlCert.cert, '--key', this.ctlCert.key);
+    const endpoint = this.o.tls ? `https://${this.endpoint}` : this.endpoint;
+    const all = ['--endpoints', endpoint, '--dial-timeout', '2s', ...tls, ...user, ...args];
+    const r = await execFileP(ETCDCTL, all, {
       env: { ...process.env, ETCDCTL_API: '3' },
       timeout: 10_000,
     });

@@ -11,14 +11,17 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
+  chmodSync,
   chownSync,
   closeSync,
+  copyFileSync,
   existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +33,10 @@ export const PG_BIN = process.env.LEGIOND_PG_BIN ?? '/usr/lib/postgresql/15/bin'
 export interface PgServerOptions {
   /** extra `-c name=value` settings */
   settings?: Record<string, string>;
+  /** pg_hba.conf in place of initdb's (trust for all); the test's own admin queries use the unix socket */
+  hba?: string;
+  /** serve TLS with this certificate and key (copied into the data directory, the key 0600 and owned by postgres) */
+  ssl?: { cert: string; key: string };
 }
 
 export async function freePort(): Promise<number> {
@@ -81,7 +88,7 @@ export class PgServer {
         `PostgreSQL 15 is not installed (no ${initdb}): apt-get install postgresql (.ci/run does)`,
       );
     }
-    const srv = new PgServer(await freePort(), o.settings ?? {});
+    const srv = new PgServer(await freePort(), { ...o.settings });
     try {
       if (asRoot) chownSync(srv.dir, uid('postgres'), gid('postgres'));
       const args = [
@@ -96,11 +103,33 @@ export class PgServer {
         '--no-instructions',
       ];
       execFileSync(initdb, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: srv.dir, ...asPostgres() });
+      srv.configure(o);
       await srv.boot();
       return srv;
     } catch (e) {
       await srv.stop();
       throw e;
+    }
+  }
+
+  /** the pg_hba.conf and TLS files of PgServerOptions, in the data directory, owned by postgres */
+  private configure(o: PgServerOptions): void {
+    const own = (f: string, mode: number) => {
+      chmodSync(f, mode);
+      if (asRoot) chownSync(f, uid('postgres'), gid('postgres'));
+    };
+    if (o.hba !== undefined) {
+      writeFileSync(join(this.data, 'pg_hba.conf'), o.hba);
+      own(join(this.data, 'pg_hba.conf'), 0o600);
+    }
+    if (o.ssl) {
+      const cert = join(this.data, 'server.crt');
+      const key = join(this.data, 'server.key');
+      copyFileSync(o.ssl.cert, cert);
+      copyFileSync(o.ssl.key, key);
+      own(cert, 0o644);
+      own(key, 0o600); // postgres refuses a key others can read
+      Object.assign(this.settings, { ssl: 'on', ssl_cert_file: cert, ssl_key_file: key });
     }
   }
 
@@ -115,7 +144,8 @@ export class PgServer {
 
   /** one statement on a fresh connection (admin work of the test: deleting rows by hand) */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []) {
-    const c = new pg.Client({ ...this.connection, connectionTimeoutMillis: 10_000 });
+    // the unix socket: a pg_hba.conf of the test's may refuse unencrypted TCP, never the socket's trust
+    const c = new pg.Client({ ...this.connection, host: this.dir, connectionTimeoutMillis: 10_000 });
     await c.connect();
     try {
       return await c.query<R>(text, values);
