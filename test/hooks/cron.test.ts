@@ -34,7 +34,7 @@ function cron(
   cell.set(initial);
   const c = new CronRunner({
     legion: 'web',
-    entries: [{ schedule, command, timeoutMs: 2000 }],
+    entries: [{ schedule, command, timeoutMs: 20_000 }],
     lease: cell,
     fenceGraceMs: 100,
     context,
@@ -130,7 +130,8 @@ describe('CronRunner', () => {
   it('logs a failing run with its exit status', async () => {
     const { c, runs, logger } = cron('exit 4');
     c.fire(0);
-    expect(await eventually(() => runs.length === 1)).toBe(true);
+    // a loaded machine may take seconds to start the guard and bash
+    expect(await eventually(() => runs.length === 1, 1500)).toBe(true);
     expect(runs).toEqual([false]);
     expect(logger.entries.find((e) => e.msg === 'cron run failed')?.obj.exitCode).toBe(4);
   });
