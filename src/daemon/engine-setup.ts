@@ -11,7 +11,7 @@ import { readSecretFile } from '../config/secrets.js';
 import type { EngineConfig, LegionConfig } from '../config/types.js';
 import type { EtcdClientOptions } from '../engine/etcd.js';
 import { EngineLink } from '../engine/link.js';
-import { PostgresEngine } from '../engine/postgres.js';
+import { PostgresEngine, type PostgresEngineOptions } from '../engine/postgres.js';
 import type { EngineClient } from '../engine/types.js';
 import { LegiondError } from '../errors.js';
 import { engineMachine } from '../legion/engine/machine.js';
@@ -19,16 +19,11 @@ import type { EngineMessage, EngineParams, EngineState } from '../legion/engine/
 import type { Logger } from './logger.js';
 import type { Protocol, SomeProtocol } from './protocol-setup.js';
 
-/** what the PostgreSQL client takes: node-postgres's own ClientConfig fields */
-export interface PostgresClientOptions {
-  connectionString?: string;
-  host?: string;
-  port?: number;
-  database?: string;
-  user?: string;
-  password?: string;
-  ssl?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
-}
+/** the connection part of the PostgreSQL client's options, read from the config */
+export type PostgresClientOptions = Pick<
+  PostgresEngineOptions,
+  'connectionString' | 'host' | 'port' | 'database' | 'user' | 'password' | 'ssl'
+>;
 
 async function fileAt(legion: string, key: string, path: string, secret: boolean): Promise<Buffer> {
   try {
